@@ -1,0 +1,3 @@
+"""Lesson 05 references and mistakes (being written)."""
+
+ENTRIES: list = []

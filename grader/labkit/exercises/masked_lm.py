@@ -1,0 +1,1 @@
+"""Harnesses for lesson 05, masked language modelling (being written)."""
