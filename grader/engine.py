@@ -13,12 +13,10 @@ from typing import Any
 import torch
 
 from .labkit.compare import ERROR_KEY, Mistake, Verdict
-from .labkit.evidence import DEFAULT_SEED
+from .labkit.evidence import DEFAULT_SEED, VISIBLE_SEED
 from .labkit.harness import Case, derive_seed, generator
+from .labkit.notebook import evidence_cases
 from .registry import Exercise, get
-
-#: The seed of the visible cases (the ones shipped as fixtures).
-VISIBLE_SEED = 0
 
 
 @dataclass
@@ -51,20 +49,22 @@ def expected_and_mistakes(ex: Exercise, case: Case) -> tuple[dict[str, Any], lis
     return expected, mistakes
 
 
-def judge(ex: Exercise, cases: list[Case], outputs: Mapping[str, Mapping[str, Any]], *,
-          hidden: bool) -> CheckResult:
-    """Judge recorded outputs case by case; the first failing case decides."""
-    for case in cases:
-        got = outputs.get(case.name)
+def judge(ex: Exercise, cases: list[tuple[str, Case]], outputs: Mapping[str, Mapping[str, Any]]
+          ) -> CheckResult:
+    """Judge recorded outputs case by case (keys "visible:<case>" or
+    "hidden:<case>"); the first failing case decides."""
+    for key, case in cases:
+        hidden = key.startswith("hidden:")
+        got = outputs.get(key)
         if got is None:
-            return CheckResult(ex.id, False, f"FAILED {ex.name}: no result for case "
-                               f"'{case.name if not hidden else 'hidden'}'", None, "error")
+            shown = "a hidden case" if hidden else f"case '{case.name}'"
+            return CheckResult(ex.id, False, f"FAILED (error) {ex.name}: no result recorded for "
+                               f"{shown}", None, "error")
         expected, mistakes = expected_and_mistakes(ex, case)
         verdict = ex.harness.judge(got, expected, mistakes, case, hidden=hidden)
         if not verdict.passed:
             return CheckResult.from_verdict(ex.id, verdict)
-    kind = "hidden" if hidden else "visible"
-    return CheckResult(ex.id, True, f"passed: {ex.name}, all {len(cases)} {kind} cases")
+    return CheckResult(ex.id, True, f"passed: {ex.name}, all {len(cases)} cases")
 
 
 def check(exercise_id: str, candidate: Any, *, hidden: bool = False,
@@ -75,12 +75,13 @@ def check(exercise_id: str, candidate: Any, *, hidden: bool = False,
     ``hidden=True`` uses fresh cases derived from ``seed``.
     """
     ex = get(exercise_id)
-    cases = cases_for(ex, hidden=hidden, seed=seed)
-    outputs = {c.name: ex.harness.run(candidate, c) for c in cases}
-    return judge(ex, cases, outputs, hidden=hidden)
+    prefix = "hidden:" if hidden else "visible:"
+    cases = [(prefix + c.name, c) for c in cases_for(ex, hidden=hidden, seed=seed)]
+    return judge(ex, cases, {key: ex.harness.run(candidate, c) for key, c in cases})
 
 
 def verify(exercise_id: str, evidence: Mapping[str, Mapping[str, Any]], seed: int) -> CheckResult:
-    """Judge evidence recorded by a hidden test cell run with ``seed``."""
+    """Judge the evidence a hidden test cell recorded with ``seed``: the visible
+    cases and the hidden ones, all recomputed here from the seeds alone."""
     ex = get(exercise_id)
-    return judge(ex, cases_for(ex, hidden=True, seed=seed), evidence, hidden=True)
+    return judge(ex, evidence_cases(ex.harness, seed), evidence)

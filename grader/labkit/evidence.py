@@ -19,6 +19,8 @@ import torch
 EVIDENCE_DIR = ".lab_evidence"
 SEED_FILE = ".lab_seed.json"
 DEFAULT_SEED = 20261123
+#: The seed of the visible cases (those shipped as fixtures).
+VISIBLE_SEED = 0
 
 
 class EvidenceError(ValueError):

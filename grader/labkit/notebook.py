@@ -18,9 +18,9 @@ from typing import Any
 import torch
 
 from .compare import Mistake
-from .evidence import read_seed, write_evidence
+from .evidence import VISIBLE_SEED, read_seed, write_evidence
 from .exercises import harness
-from .harness import Case, derive_seed, generator
+from .harness import Case, Harness, derive_seed, generator
 
 FIXTURES_FILE = "fixtures.pt"
 
@@ -58,10 +58,18 @@ def check(name: str, candidate: Any) -> None:
 
 
 def record(name: str, candidate: Any, lesson: str | None = None) -> None:
-    """Save ``candidate``'s outputs on the hidden cases as evidence for the grader."""
+    """Save ``candidate``'s outputs on the visible and hidden cases as evidence
+    for the grader, which judges them in its own process."""
     if lesson is None:
         lesson = _load_fixtures(str(fixtures_path()))["lesson"]
     h = harness(f"{lesson}/{name}")
-    seed = derive_seed(read_seed(os.getcwd()), h.exercise_id)
-    cases = h.cases(generator(seed), hidden=True)
-    write_evidence(os.getcwd(), name, {c.name: h.run(candidate, c) for c in cases})
+    write_evidence(os.getcwd(), name, {key: h.run(candidate, case)
+                                       for key, case in evidence_cases(h, read_seed(os.getcwd()))})
+
+
+def evidence_cases(h: Harness, seed: int) -> list[tuple[str, Case]]:
+    """The cases a hidden test cell records: the visible ones and the hidden
+    ones built from ``seed``, keyed "visible:<case>" and "hidden:<case>"."""
+    visible = h.cases(generator(derive_seed(VISIBLE_SEED, h.exercise_id)), hidden=False)
+    hidden = h.cases(generator(derive_seed(seed, h.exercise_id)), hidden=True)
+    return [(f"visible:{c.name}", c) for c in visible] + [(f"hidden:{c.name}", c) for c in hidden]
