@@ -4,15 +4,19 @@ entry (reference and mistake catalogue)."""
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass
 from functools import lru_cache
 
+from . import catalogue
 from .catalogue import Entry
 from .labkit.exercises import HARNESSES, _load_all
 from .labkit.harness import Harness
 
-#: Lesson modules of grader.catalogue, in course order.
-CATALOGUE_MODULES = ("attention", "masked_lm")
+
+def _catalogue_modules() -> list[str]:
+    # One module per lesson; every module of grader.catalogue is one.
+    return sorted(info.name for info in pkgutil.iter_modules(catalogue.__path__))
 
 
 @dataclass(frozen=True)
@@ -35,10 +39,10 @@ class Exercise:
 
 @lru_cache(maxsize=1)
 def exercises() -> dict[str, Exercise]:
-    """All exercises by id, in course order."""
+    """All exercises by id, sorted (lesson ids start with their number, so this is course order)."""
     _load_all()
     found: dict[str, Exercise] = {}
-    for module in CATALOGUE_MODULES:
+    for module in _catalogue_modules():
         for entry in importlib.import_module(f"{__package__}.catalogue.{module}").ENTRIES:
             if entry.exercise_id not in HARNESSES:
                 raise ValueError(f"catalogue entry {entry.exercise_id!r} has no harness")
@@ -46,7 +50,7 @@ def exercises() -> dict[str, Exercise]:
     missing = set(HARNESSES) - set(found)
     if missing:
         raise ValueError(f"harnesses without a catalogue entry: {sorted(missing)}")
-    return found
+    return dict(sorted(found.items()))
 
 
 def list_exercises(lesson: str | None = None) -> list[str]:

@@ -7,6 +7,9 @@ mistake catalogue (``grader.catalogue``).
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from ..harness import Harness
 
 HARNESSES: dict[str, Harness] = {}
@@ -30,5 +33,8 @@ def harness(exercise_id: str) -> Harness:
 
 
 def _load_all() -> None:
-    # Imported here, not at the top, so a lesson module can import `register`.
-    from . import attention, masked_lm  # noqa: F401
+    # Every module of this package is a lesson's harnesses; importing it
+    # registers them. Imported here, not at the top, so that a lesson module
+    # can import `register` from this package.
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
