@@ -228,21 +228,20 @@ class Seq2SeqRNN(nn.Module):
     @torch.no_grad()
     def generate(self, src_ids: Tensor, max_len: int, bos_id: int = BOS_ID,
                  eos_id: int = EOS_ID) -> Tensor:
-        """Greedy decoding: ``(B, S) -> (B, L)`` tokens after ``<s>``, L <= max_len.
+        """Greedy decoding: ``(B, S) -> (B, L)``, L <= max_len, ``<s>`` included.
 
-        Each row stops at its ``</s>`` (kept); later positions are ``pad_id``.
+        Same convention as ``reference.models.greedy_decode``: every row starts
+        with ``bos_id``, keeps its ``eos_id`` and is ``pad_id`` afterwards.
         """
         _check_positive(max_len=max_len)
         context = self.encode(src_ids)  # (B, H)
         state = self.decoder.init_state(context)
         token = torch.full((src_ids.shape[0],), bos_id, dtype=torch.long, device=src_ids.device)
         done = torch.zeros_like(token, dtype=torch.bool)
-        out = []
-        for _ in range(max_len):
+        out = [token]
+        while len(out) < max_len and not bool(done.all()):
             state, logits = self.decoder.step(state, token, context)
             token = logits.argmax(dim=-1).masked_fill(done, self.pad_id)  # (B,)
             out.append(token)
             done |= token == eos_id
-            if bool(done.all()):
-                break
         return torch.stack(out, dim=1)  # (B, L)

@@ -141,14 +141,15 @@ def test_seq2seq_loss_method_and_shapes():
 
 
 def test_generate_is_greedy_and_stops_at_eos():
-    """Greedy output matches argmax step by step, respects max_len, and pads after </s>."""
+    """Output starts with <s>, matches argmax step by step, respects max_len, pads after </s>."""
     model = Seq2SeqRNN(V, E, H)
     src = torch.tensor([[3, 4, 5], [6, 7, 0]])
     out = model.generate(src, max_len=6, bos_id=5, eos_id=6)
     assert out.dtype == torch.long and out.shape[0] == 2 and 1 <= out.shape[1] <= 6
+    assert (out[:, 0] == 5).all()
     c = model.encode(src)
     state, token = model.decoder.init_state(c), torch.full((2,), 5)
-    for t in range(out.shape[1]):
+    for t in range(1, out.shape[1]):
         state, logits = model.decoder.step(state, token, c)
         token = logits.argmax(-1)
         for row in range(2):
@@ -156,6 +157,12 @@ def test_generate_is_greedy_and_stops_at_eos():
                 assert out[row, t] == token[row]
             else:
                 assert out[row, t] == 0
+
+
+def test_generate_max_len_one_is_just_bos():
+    """max_len counts <s>, as greedy_decode does."""
+    out = Seq2SeqRNN(V, E, H).generate(torch.tensor([[3, 4]]), max_len=1)
+    assert out.tolist() == [[5]]
 
 
 def test_seq2seq_learns_to_copy():
@@ -170,7 +177,8 @@ def test_seq2seq_learns_to_copy():
         opt.zero_grad()
         model.loss(src, tgt_in, labels, "mean").backward()
         opt.step()
-    torch.testing.assert_close(model.generate(src, max_len=5), labels, atol=0, rtol=0)
+    expected = torch.cat([tgt_in[:, :1], labels], 1)  # <s> y_1 .. y_3 </s>, then it stops
+    torch.testing.assert_close(model.generate(src, max_len=8), expected, atol=0, rtol=0)
 
 
 def test_deterministic():
