@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from reference._checks import check_bool_mask, check_float_tensor
+from reference._checks import check_bool_mask, check_float_tensor, check_ids
 from reference.masks import causal_padding_mask, expand_padding_mask
 from reference.models._parts import (
     check_config,
@@ -67,6 +67,10 @@ class EncoderDecoder(nn.Module):
                 tgt_mask: Tensor | None = None) -> Tensor:
         """Teacher forcing: logits ``(B, T, V)`` for every target position at once."""
         src_mask = key_mask(src_ids, src_mask, self.config, "src_ids", "src_mask")  # (B, S)
+        check_ids(tgt_ids, "tgt_ids")
+        if tgt_ids.size(0) != src_ids.size(0):
+            raise ValueError(f"expected src_ids and tgt_ids with the same batch size, got "
+                             f"{src_ids.size(0)} and {tgt_ids.size(0)}")
         memory = self.encode(src_ids, src_mask)  # (B, S, E)
         return self.decode(tgt_ids, memory, src_mask, tgt_mask)  # (B, T, V)
 

@@ -1,0 +1,252 @@
+"""Tests for reference.models: masking properties, decoding, fine-tuning helpers, bad input."""
+
+import dataclasses
+
+import pytest
+import torch
+from torch import nn
+
+from reference.models import (
+    CausalLM,
+    EncoderDecoder,
+    MaskedLM,
+    SequenceClassifier,
+    TransformerConfig,
+    greedy_decode,
+)
+from reference.tokenizer import BOS_ID, CLS_ID, EOS_ID, PAD_ID
+
+V = 40
+
+
+def _config(**changes):
+    base = TransformerConfig(vocab_size=V, d_model=32, num_heads=4, d_ff=64, num_encoder_layers=2,
+                             num_decoder_layers=2, max_len=16, dropout=0.0)
+    return dataclasses.replace(base, **changes)
+
+
+def _ids(batch, length, low=15):
+    """Random non-special ids, so no accidental padding."""
+    return torch.randint(low, V, (batch, length))
+
+
+def test_config_defaults_and_validation_errors():
+    """Only vocab_size is required; inconsistent settings raise ValueError naming the field."""
+    config = TransformerConfig(vocab_size=V)
+    assert config.d_model % config.num_heads == 0 and config.pad_id == PAD_ID
+    bad = [dict(d_model=30, num_heads=4), dict(num_heads=0), dict(dropout=1.0),
+           dict(activation="tanh"), dict(positional="rope"), dict(pad_id=V),
+           dict(layer_norm_eps=0.0), dict(num_labels=0), dict(max_len=2.5), dict(norm_first="yes")]
+    for changes in bad:
+        with pytest.raises(ValueError, match="expected"):
+            _config(**changes)
+
+
+@pytest.mark.parametrize("positional, norm_first", [("sinusoidal", False), ("learned", True)])
+def test_masked_lm_shapes_and_padding_invariance(positional, norm_first):
+    """MaskedLM gives (B, T, V) logits, and appended [PAD]s never change real positions' logits."""
+    model = MaskedLM(_config(positional=positional, norm_first=norm_first)).eval()
+    ids = _ids(2, 7)
+    padded = torch.cat([ids, torch.full((2, 3), PAD_ID)], dim=1)
+    logits = model(ids)
+    assert logits.shape == (2, 7, V)
+    torch.testing.assert_close(model(padded)[:, :7], logits)
+
+
+def test_masked_lm_explicit_attention_mask_hides_tokens():
+    """With attention_mask False at some positions, their ids do not affect the other positions."""
+    model = MaskedLM(_config()).eval()
+    ids = _ids(1, 7)
+    keep = torch.tensor([[True] * 5 + [False] * 2])
+    other = ids.clone()
+    other[0, 5:] = _ids(1, 2)
+    torch.testing.assert_close(model(ids, keep)[:, :5], model(other, keep)[:, :5])
+
+
+def test_output_projection_is_tied_only_when_asked():
+    """tie_embeddings shares the token matrix with the output projection; False keeps them apart."""
+    tied = EncoderDecoder(_config())
+    assert tied.lm_head.weight is tied.embedding.token.weight
+    untied = CausalLM(_config(tie_embeddings=False))
+    assert untied.lm_head.weight is not untied.embedding.token.weight
+    mlm = MaskedLM(_config())
+    assert mlm.mlm_head.proj.weight is mlm.embedding.token.weight
+
+
+def test_encoder_decoder_is_causal_and_forward_equals_encode_decode():
+    """Changing future target tokens never changes earlier logits; forward == decode(encode)."""
+    model = EncoderDecoder(_config()).eval()
+    src, tgt = _ids(2, 6), _ids(2, 7)
+    logits = model(src, tgt)
+    assert logits.shape == (2, 7, V)
+    changed = tgt.clone()
+    changed[:, 4:] = _ids(2, 3)
+    torch.testing.assert_close(model(src, changed)[:, :4], logits[:, :4])
+    memory = model.encode(src)
+    torch.testing.assert_close(model.decode(tgt, memory), logits)
+
+
+def test_encoder_decoder_ignores_source_and_target_padding():
+    """Padding the source or the target with [PAD] never changes logits at real target positions."""
+    model = EncoderDecoder(_config(norm_first=True)).eval()
+    src, tgt = _ids(2, 5), _ids(2, 6)
+    logits = model(src, tgt)
+    src_padded = torch.cat([src, torch.full((2, 4), PAD_ID)], dim=1)
+    tgt_padded = torch.cat([tgt, torch.full((2, 2), PAD_ID)], dim=1)
+    torch.testing.assert_close(model(src_padded, tgt)[:, :6], logits)
+    torch.testing.assert_close(model(src_padded, tgt_padded)[:, :6], logits)
+
+
+def test_causal_lm_is_causal_and_has_no_cross_attention():
+    """CausalLM logits at i depend only on tokens <= i; its blocks have no cross-attention."""
+    model = CausalLM(_config()).eval()
+    ids = _ids(2, 7)
+    logits = model(ids)
+    assert logits.shape == (2, 7, V)
+    changed = ids.clone()
+    changed[:, 3:] = _ids(2, 4)
+    torch.testing.assert_close(model(changed)[:, :3], logits[:, :3])
+    assert not any(hasattr(layer, "cross_attn") for layer in model.decoder.layers)
+
+
+def test_models_use_dropout_only_in_training():
+    """eval() is deterministic; train() with dropout > 0 changes the outputs."""
+    model = EncoderDecoder(_config(dropout=0.3))
+    src, tgt = _ids(2, 5), _ids(2, 6)
+    model.eval()
+    first = model(src, tgt)
+    torch.testing.assert_close(model(src, tgt), first, rtol=0, atol=0)
+    model.train()
+    assert not torch.allclose(model(src, tgt), first)
+
+
+def _force_token(model, token):
+    """Make the output projection always prefer ``token`` (bias far above any logit)."""
+    with torch.no_grad():
+        model.lm_head.bias.zero_()
+        model.lm_head.bias[token] = 1e4
+
+
+def test_greedy_decode_stops_at_eos():
+    """A model that always says </s> yields [<s>, </s>] per row and stops right there."""
+    model = EncoderDecoder(_config())
+    _force_token(model, EOS_ID)
+    out = greedy_decode(model, _ids(3, 5), max_len=10)
+    assert out.dtype == torch.long
+    assert torch.equal(out, torch.tensor([[BOS_ID, EOS_ID]] * 3))
+
+
+def test_greedy_decode_stops_at_max_len_and_restores_training_flag():
+    """Without </s> the output has exactly max_len tokens; the model returns to train mode, no grad kept."""
+    model = EncoderDecoder(_config(dropout=0.2)).train()
+    _force_token(model, 20)
+    out = greedy_decode(model, _ids(2, 5), max_len=6)
+    assert out.shape == (2, 6) and torch.all(out[:, 0] == BOS_ID) and torch.all(out[:, 1:] == 20)
+    assert model.training and not out.requires_grad
+
+
+class _ScriptedModel(nn.Module):
+    """Row b says </s> once the prefix holds b + 1 tokens, else token 20; records calls."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls, self.modes = [], []
+
+    def encode(self, src_ids, src_mask):
+        self.src_mask = src_mask
+        return torch.zeros(src_ids.size(0), src_ids.size(1), 4)
+
+    def decode(self, tgt_ids, memory, src_mask):
+        self.modes.append((self.training, torch.is_grad_enabled()))
+        logits = torch.zeros(tgt_ids.size(0), tgt_ids.size(1), V)
+        for b in range(tgt_ids.size(0)):
+            logits[b, -1, EOS_ID if tgt_ids.size(1) == b + 1 else 20] = 1.0
+        return logits
+
+
+def test_greedy_decode_pads_finished_rows_and_stops_when_all_done():
+    """Each row stops at its own </s> and is padded after it; decoding ends when all rows are done."""
+    model = _ScriptedModel()
+    src = torch.tensor([[20, 21, PAD_ID], [22, 23, 24], [25, PAD_ID, PAD_ID]])
+    out = greedy_decode(model, src, max_len=10)
+    expected = torch.tensor([[BOS_ID, EOS_ID, PAD_ID, PAD_ID],
+                             [BOS_ID, 20, EOS_ID, PAD_ID],
+                             [BOS_ID, 20, 20, EOS_ID]])
+    assert torch.equal(out, expected)
+    assert torch.equal(model.src_mask, src != PAD_ID)
+    assert all(mode == (False, False) for mode in model.modes) and model.training
+
+
+def test_classifier_loads_pretrained_encoder_and_classifies_cls():
+    """SequenceClassifier takes MaskedLM's embedding+encoder weights; logits are (B, num_labels)."""
+    config = _config(num_labels=3)
+    mlm, clf = MaskedLM(config).eval(), SequenceClassifier(config).eval()
+    ids = torch.cat([torch.full((2, 1), CLS_ID), _ids(2, 6)], dim=1)
+    assert not torch.allclose(clf.encode(ids), mlm.encode(ids))
+    clf.load_pretrained_encoder(mlm)
+    torch.testing.assert_close(clf.encode(ids), mlm.encode(ids), rtol=0, atol=0)
+    logits = clf(ids)
+    assert logits.shape == (2, 3)
+    torch.testing.assert_close(logits, clf.classifier(clf.encode(ids)[:, 0]))
+    with pytest.raises(ValueError, match="expected"):
+        clf.load_pretrained_encoder(MaskedLM(_config(d_model=16)))
+
+
+def test_freeze_layers_freezes_embedding_and_lower_layers():
+    """freeze_layers(n) freezes embedding and layers < n; 0 unfreezes all; all layers leaves the head."""
+    clf = SequenceClassifier(_config(norm_first=True))
+
+    def trainable(module):
+        return all(p.requires_grad for p in module.parameters())
+
+    def frozen(module):
+        return not any(p.requires_grad for p in module.parameters())
+
+    clf.freeze_layers(1)
+    assert frozen(clf.embedding) and frozen(clf.encoder.layers[0])
+    assert trainable(clf.encoder.layers[1]) and trainable(clf.encoder.norm)
+    clf.freeze_layers(2)
+    assert [n for n, p in clf.named_parameters() if p.requires_grad] == ["classifier.weight", "classifier.bias"]
+    clf.freeze_layers(0)
+    assert trainable(clf)
+    with pytest.raises(ValueError, match=r"\[0, 2\]"):
+        clf.freeze_layers(3)
+
+
+def test_inputs_are_not_mutated():
+    """Models and greedy_decode read ids and masks without changing them."""
+    model = EncoderDecoder(_config()).eval()
+    src, tgt = _ids(2, 5), _ids(2, 6)
+    src[0, -1] = PAD_ID
+    copies = src.clone(), tgt.clone()
+    model(src, tgt)
+    greedy_decode(model, src, max_len=4)
+    assert torch.equal(src, copies[0]) and torch.equal(tgt, copies[1])
+
+
+_mlm, _seq2seq = MaskedLM(_config()), EncoderDecoder(_config())
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: MaskedLM(_config())(torch.tensor([[20.0, 21.0]])), "integer"),
+    (lambda: _mlm(torch.tensor([[20, V]])), f"[0, {V})"),
+    (lambda: _mlm(torch.tensor([[20, -1]])), f"[0, {V})"),
+    (lambda: _mlm(torch.zeros(2, 0, dtype=torch.long)), "non-empty"),
+    (lambda: _mlm(torch.full((1, 17), 20)), "max_len=16"),
+    (lambda: _mlm(torch.tensor([20, 21])), "(B, T)"),
+    (lambda: _mlm(_ids(2, 5), torch.ones(2, 5)), "bool"),
+    (lambda: _mlm(_ids(2, 5), torch.ones(2, 4, dtype=torch.bool)), "(B, T)"),
+    (lambda: _seq2seq(_ids(2, 5), _ids(3, 4)), "batch"),
+    (lambda: _seq2seq.decode(_ids(2, 4), torch.randn(2, 5, 16)), "memory"),
+    (lambda: _seq2seq.decode(_ids(2, 4), torch.randn(2, 5, 32), torch.ones(2, 4, dtype=torch.bool)),
+     "src_mask"),
+    (lambda: _seq2seq(_ids(2, 5), torch.tensor([[20.5]])), "tgt_ids"),
+    (lambda: greedy_decode(_seq2seq, _ids(2, 5), max_len=0), "max_len"),
+    (lambda: greedy_decode(_seq2seq, torch.tensor([[1.0]]), max_len=3), "integer"),
+    (lambda: MaskedLM({"vocab_size": V}), "TransformerConfig"),
+])
+def test_bad_input_raises_value_error(call, message):
+    """Each bad input raises ValueError whose message names what was expected."""
+    with pytest.raises(ValueError, match="expected") as info:
+        call()
+    assert message in str(info.value)
