@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 LossFn = Callable[[nn.Module, Any], Tensor]
 EvalFn = Callable[[nn.Module], Any]
+Metric = Tensor | float | dict[str, Tensor | float]
 Batches = Iterable[Any] | Callable[..., Any]
 
 
@@ -149,17 +150,20 @@ def _run_eval(model: nn.Module, eval_fn: EvalFn) -> Any:
 
 
 def evaluate(model: nn.Module, batches: Iterable[Any],
-             metric_fn: Callable[[nn.Module, Any], Tensor | float]) -> float:
+             metric_fn: Callable[[nn.Module, Any], Metric]) -> float | dict[str, float]:
     """Mean of ``metric_fn(model, batch)`` over ``batches``, in eval mode without gradients.
 
-    Each batch counts once; for a per-token mean over batches of unequal size,
-    let ``metric_fn`` see all the data in one batch. The model's train/eval
-    mode is restored afterwards.
+    ``metric_fn`` returns a number (a float or a 0-d tensor) or a dict of them;
+    the result is the mean number, or a dict of means, key by key. Each batch
+    counts once: for a per-token mean over batches of unequal size, give all
+    the data as one batch. The model's train/eval mode is restored afterwards.
     """
-    def mean_over_batches(m: nn.Module) -> float:
-        values = [float(metric_fn(m, batch)) for batch in batches]
+    def mean_over_batches(m: nn.Module) -> float | dict[str, float]:
+        values = [metric_fn(m, batch) for batch in batches]
         if not values:
             raise ValueError("expected at least one batch to evaluate, got none")
-        return sum(values) / len(values)
+        if isinstance(values[0], dict):
+            return {key: sum(float(v[key]) for v in values) / len(values) for key in values[0]}
+        return sum(float(v) for v in values) / len(values)
 
     return _run_eval(model, mean_over_batches)

@@ -140,6 +140,14 @@ def test_evaluate_mean_and_mode_restored():
     assert not model.training
 
 
+def test_evaluate_dict_metrics():
+    """A metric_fn returning a dict gives the mean of each key."""
+    model, batches = _regression_problem()
+    result = evaluate(model, batches[:2], lambda m, b: {"loss": _mse(m, b), "one": 1.0})
+    assert set(result) == {"loss", "one"} and result["one"] == 1.0
+    assert result["loss"] == pytest.approx(evaluate(model, batches[:2], _mse))
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({}, "exactly one of steps or epochs"),
     ({"steps": 2, "epochs": 2}, "exactly one of steps or epochs"),
