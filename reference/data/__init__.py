@@ -22,6 +22,14 @@ hold 3 to 6 sentences. ``load_corpus`` gives disjoint train and held-out documen
 
 Every random function takes ``generator: torch.Generator | None`` and draws from it
 only (from torch's global generator when it is None).
+
+Typical use (MLM batches; denoising takes ``corpus.encode_documents(...)`` one by one)::
+
+    corpus = load_corpus(seed=0)                      # 2000 train, 200 held-out documents
+    g = torch.Generator().manual_seed(0)
+    for batch in batches(corpus.encode_sentences("train"), 32, generator=g):  # (B, T) long
+        inputs, labels = mask_tokens(batch, mask_token_id=MASK_ID, generator=g,
+                                     vocab_size=corpus.tokenizer.vocab_size, special_ids=SPECIAL_IDS)
 """
 
 from __future__ import annotations
