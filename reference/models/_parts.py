@@ -35,10 +35,13 @@ def make_decoder(config: TransformerConfig) -> Decoder:
                    config.dropout, config.activation, config.norm_first, config.layer_norm_eps)
 
 
-def make_lm_head(config: TransformerConfig, embedding: TransformerEmbedding) -> nn.Linear:
+def make_lm_head(config: TransformerConfig, embedding: TransformerEmbedding | None) -> nn.Linear:
     """``d_model -> vocab_size`` projection; shares the token matrix when ``tie_embeddings``."""
     head = nn.Linear(config.d_model, config.vocab_size)
     if config.tie_embeddings:
+        if embedding is None:
+            raise ValueError("expected an embedding to tie the output projection to "
+                             "(config.tie_embeddings=True), got None")
         head.weight = embedding.token.weight  # one (V, E) matrix for input and output
     nn.init.zeros_(head.bias)
     return head

@@ -53,10 +53,12 @@ class EncoderBody(nn.Module):
 class MaskedLMHead(nn.Module):
     """BERT's prediction head: ``proj(norm(act(dense(h))))``, ``(B, T, E) -> (B, T, V)``.
 
-    ``proj`` shares its weight with ``embedding``'s token matrix when ``config.tie_embeddings``.
+    ``proj`` shares its weight with ``embedding``'s token matrix when
+    ``config.tie_embeddings``; an untied head (``tie_embeddings=False``) needs no
+    ``embedding``, e.g. ``MaskedLMHead(config)`` on its own for lesson 05's exercise.
     """
 
-    def __init__(self, config: TransformerConfig, embedding: TransformerEmbedding) -> None:
+    def __init__(self, config: TransformerConfig, embedding: TransformerEmbedding | None = None) -> None:
         super().__init__()
         self.activation = config.activation
         self.dense = nn.Linear(config.d_model, config.d_model)

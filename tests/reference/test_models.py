@@ -10,6 +10,7 @@ from reference.models import (
     CausalLM,
     EncoderDecoder,
     MaskedLM,
+    MaskedLMHead,
     SequenceClassifier,
     TransformerConfig,
     greedy_decode,
@@ -71,6 +72,16 @@ def test_output_projection_is_tied_only_when_asked():
     assert untied.lm_head.weight is not untied.embedding.token.weight
     mlm = MaskedLM(_config())
     assert mlm.mlm_head.proj.weight is mlm.embedding.token.weight
+
+
+def test_masked_lm_head_alone_is_dense_gelu_norm_proj():
+    """An untied MaskedLMHead works without an embedding: proj(LN(gelu(dense(h)))); tied needs one."""
+    head = MaskedLMHead(_config(tie_embeddings=False))
+    h = torch.randn(2, 5, 32)
+    expected = head.proj(head.norm(torch.nn.functional.gelu(head.dense(h))))
+    torch.testing.assert_close(head(h), expected)
+    with pytest.raises(ValueError, match="expected an embedding"):
+        MaskedLMHead(_config())
 
 
 def test_encoder_decoder_is_causal_and_forward_equals_encode_decode():
