@@ -1,0 +1,84 @@
+"""nbgrader configuration of a Pretraining Lab course.
+
+``pretraining-lab build`` copies this file (``grader/nbgrader_config.py`` in the
+project) into the course root, where both ``pretraining-lab`` and nbgrader's own
+commands (``nbgrader autograde``, formgrader, ...) load it. It extends nbgrader
+through configuration only: the pipelines below are nbgrader's, with the course's
+preprocessors (``grader.nbgrader_ext``) inserted where they must run.
+"""
+
+import os
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    Execute,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from grader.nbgrader_ext import HiddenVerdicts, PrepareEvidence, RescueStderr, StripHiddenTests
+
+c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
+
+COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "pretraining-lab"
+# Files never copied between source/, submitted/, autograded/ and feedback/:
+# nbgrader's defaults, and what a kernel leaves behind (evidence, seed file).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            ".lab_evidence", ".lab_seed.json"]
+
+# Where the trusted files are: the course secret (.lab_secret), from which each
+# student's hidden-test seed is derived, and the verdict logs (lab_verdicts/).
+c.LabPreprocessor.course_root = COURSE_ROOT
+
+# --- autograde: sanitize (nbgrader's default list) -------------------------------------
+# ClearOutput -> DeduplicateIds -> OverwriteKernelspec -> OverwriteCells -> CheckCellMetadata.
+# DeduplicateIds keeps only the last cell of a duplicated grade id (the others lose
+# their grade metadata: no cell is scored twice); OverwriteCells restores edited
+# locked cells (every test cell) from the gradebook by checksum, which brings back
+# their hidden part, and, with this option, puts deleted test cells back.
+c.OverwriteCells.add_missing_cells = True
+
+# --- autograde: execute and score -------------------------------------------------------
+c.Autograde.autograde_preprocessors = [
+    # Before the kernel runs: write .lab_seed.json (this student's seed) into the
+    # notebook's folder and delete any .lab_evidence/ the submission brought along.
+    PrepareEvidence,
+    # nbgrader runs the notebook; hidden parts of test cells record plain-tensor evidence.
+    Execute,
+    # nbgrader's stderr filter (off unless IgnorePattern.pattern is set).
+    IgnorePattern,
+    # stderr -> prefixed stdout: a warning never zeroes a cell (nbgrader #1904).
+    RescueStderr,
+    # In this process, not the kernel: judge each test cell's evidence and REPLACE
+    # its outputs with the verdict (error output -> 0 points, else full points);
+    # must run after Execute and before SaveAutoGrades.
+    HiddenVerdicts,
+    # nbgrader's defaults from here on; SaveAutoGrades scores the verdicts.
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+
+# Per-cell time limit. Lessons keep training short under autograde
+# (NBGRADER_EXECUTION=autograde); a cell that runs past it is interrupted and
+# scores 0, and the notebook goes on. Kernel start-up is allowed a little longer
+# than nbclient's default because importing torch is slow on a loaded machine.
+c.Execute.timeout = 60
+c.Execute.startup_timeout = 120
+c.Execute.interrupt_on_timeout = True
+# The kernel's own log (e.g. ipykernel's note about unencrypted TCP on loopback) is
+# not the student's output; keep it off the grader's terminal.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
+
+# --- feedback ---------------------------------------------------------------------------
+# GetGrades -> StripHiddenTests -> CSSHTMLHeaderPreprocessor: the feedback shows each
+# verdict and the student's own code, never hidden-test code or hidden inputs.
+c.GenerateFeedback.preprocessors = [GetGrades, StripHiddenTests, CSSHTMLHeaderPreprocessor]
