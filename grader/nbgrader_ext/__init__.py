@@ -1,0 +1,41 @@
+"""Pretraining Lab's extensions of nbgrader: traitlets-configurable preprocessors,
+one per module, wired in by the course's ``nbgrader_config.py``
+(``grader/nbgrader_config.py``, copied into every course by ``pretraining-lab build``).
+
+Autograde, per notebook (nbgrader runs two lists):
+
+``Autograde.sanitize_preprocessors`` (nbgrader's own, unchanged)
+    ClearOutput -> DeduplicateIds -> OverwriteKernelspec -> OverwriteCells ->
+    CheckCellMetadata. With ``OverwriteCells.add_missing_cells = True``, deleted test
+    cells are put back; edited locked cells (test cells) are restored from the
+    gradebook by checksum, which also brings back their hidden part; a duplicated
+    grade id keeps only its last cell (DeduplicateIds), so no cell earns points twice.
+
+``Autograde.autograde_preprocessors``
+    1. :class:`PrepareEvidence` - before Execute: write ``.lab_seed.json`` (the
+       student's hidden-test seed, from the course secret) and delete stale
+       ``.lab_evidence/`` that came with the submission;
+    2. ``Execute`` (nbgrader) - run the notebook in a kernel; each restored test
+       cell's hidden part records the student's outputs as plain tensors;
+    3. ``IgnorePattern`` (nbgrader; off unless configured) - drop matching stderr;
+    4. :class:`RescueStderr` - stderr streams become prefixed stdout, so a warning
+       never zeroes a cell;
+    5. :class:`HiddenVerdicts` - in this (trusted) process: judge each registered
+       test cell's evidence with :func:`grader.engine.verify` and replace the cell's
+       outputs with the verdict; write ``lab_verdicts/<lesson>/<student>.json``;
+    6. ``ClearMetadataPreprocessor``, ``LimitOutput``, ``SaveAutoGrades`` (scores the
+       verdicts), ``AssignLatePenalties``, ``CheckCellMetadata`` (nbgrader's).
+
+``GenerateFeedback.preprocessors``
+    GetGrades -> :class:`StripHiddenTests` -> CSSHTMLHeaderPreprocessor: the feedback
+    shows each verdict but no hidden-test code or inputs.
+"""
+
+from .base import LabPreprocessor
+from .hidden_verdicts import HiddenVerdicts
+from .prepare_evidence import PrepareEvidence
+from .rescue_stderr import RescueStderr
+from .strip_hidden_tests import StripHiddenTests
+
+__all__ = ["HiddenVerdicts", "LabPreprocessor", "PrepareEvidence", "RescueStderr",
+           "StripHiddenTests"]
