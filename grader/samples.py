@@ -1,0 +1,282 @@
+"""Sample submissions with the exact score each graded cell deserves.
+
+They exercise the whole grading path (``pretraining-lab demo``, the end-to-end
+test, the benchmark). Each is made from the released (student) notebook of a lesson
+and its source notebook:
+
+``correct``      every solution cell holds the source's solution: full marks;
+``empty``        the release as is (stubs raise NotImplementedError): 0 everywhere;
+``mistake``      correct except one exercise, taken from
+                 ``solutions/<lesson>/mistakes/<name>__<mistake_id>.py`` (the whole
+                 solution cell, with that catalogued mistake): 0 on that check;
+``warning``      correct, but the student's function prints to stderr and raises a
+                 ``UserWarning`` each time it is called: full marks (a warning never
+                 costs points);
+``edited_test``  a wrong answer, and the check below it replaced by ``pass``: the
+                 test cell is restored and scores 0;
+``monkeypatch``  wrong answers plus an added cell that disables ``labkit.check`` and
+                 ``labkit.record``, patches ``torch.allclose``/``torch.equal``/
+                 ``Tensor.__eq__``, and writes fake evidence (zeros, and a pickle that
+                 would run code): 0 everywhere.
+
+A mistake file may declare other checks it breaks (an exercise that calls the
+mistaken function) with comment lines ``# sample-expect: check_<name>=<points>``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell
+
+KINDS = ("correct", "empty", "mistake", "warning", "edited_test", "monkeypatch")
+CHECK_PREFIX = "check_"
+SOLUTION_PREFIX = "ex_"
+EXPECT_RE = re.compile(r"^#\s*sample-expect:\s*(\w+)\s*=\s*([0-9.]+)\s*$", re.M)
+
+
+@dataclass
+class Sample:
+    """One sample submission of one lesson."""
+
+    student: str
+    lesson: str
+    kind: str
+    description: str
+    notebook: NotebookNode
+    #: grade_id of every autograded cell -> the points it deserves
+    expected: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def expected_total(self) -> float:
+        return sum(self.expected.values())
+
+    def write(self, folder: str | Path) -> Path:
+        """Write as ``<folder>/<student>/<lesson>/<lesson>.ipynb`` (the import layout)."""
+        path = Path(folder) / self.student / self.lesson / f"{self.lesson}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(self.notebook, str(path))
+        return path
+
+
+def _nbg(cell: NotebookNode) -> dict[str, Any]:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def strip_solution_markers(source: str) -> str:
+    """The source's solution as a student would write it: the ``### BEGIN/END
+    SOLUTION`` lines removed, the code between them kept."""
+    return "\n".join(line for line in source.split("\n")
+                     if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line)
+
+
+def test_cells(nb: NotebookNode) -> dict[str, float]:
+    """grade_id -> points of every autograded cell (graded code cells that are not
+    solutions), in notebook order."""
+    return {_nbg(c)["grade_id"]: float(_nbg(c).get("points", 0)) for c in nb.cells
+            if c.cell_type == "code" and _nbg(c).get("grade") and not _nbg(c).get("solution")}
+
+
+def solution_sources(source_nb: NotebookNode) -> dict[str, str]:
+    """grade_id -> the solution code of every solution cell of the source notebook."""
+    return {_nbg(c)["grade_id"]: strip_solution_markers(c.source) for c in source_nb.cells
+            if _nbg(c).get("solution")}
+
+
+def fill(release_nb: NotebookNode, sources: dict[str, str]) -> NotebookNode:
+    """A copy of the release notebook with the given cells' sources replaced."""
+    nb = copy.deepcopy(release_nb)
+    for cell in nb.cells:
+        gid = _nbg(cell).get("grade_id")
+        if gid in sources:
+            cell.source = sources[gid]
+    return nb
+
+
+def _exercise_kind(lesson: str, name: str) -> str:
+    """"function", "class", "answer" or "unknown" for a registered exercise."""
+    from .labkit.answers import AnswerHarness
+    from .labkit.harness import ModuleHarness
+    from .registry import exercises
+
+    ex = exercises().get(f"{lesson}/{name}")
+    if ex is None:
+        return "unknown"
+    if isinstance(ex.harness, AnswerHarness):
+        return "answer"
+    if isinstance(ex.harness, ModuleHarness):
+        return "class"
+    return "function"
+
+
+@dataclass
+class MistakeFile:
+    name: str
+    mistake_id: str
+    source: str
+    also: dict[str, float]
+
+    @classmethod
+    def read(cls, path: Path) -> MistakeFile:
+        name, sep, mistake_id = path.stem.partition("__")
+        if not sep or not name or not mistake_id:
+            raise ValueError(f"{path}: a mistake file is named <exercise>__<mistake_id>.py")
+        text = path.read_text(encoding="utf-8")
+        also = {gid: float(pts) for gid, pts in EXPECT_RE.findall(text)}
+        return cls(name, mistake_id, text.rstrip("\n"), also)
+
+
+def mistake_files(folder: str | Path) -> list[MistakeFile]:
+    folder = Path(folder)
+    return [MistakeFile.read(p) for p in sorted(folder.glob("*__*.py"))] if folder.is_dir() else []
+
+
+def _student(*parts: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join(parts)).strip("-")
+
+
+MONKEYPATCH = '''# A student who tries to fake the checks instead of solving the exercises.
+import os
+import torch
+import labkit
+import labkit.notebook
+
+_nothing = lambda *args, **kwargs: None  # noqa: E731
+labkit.check = labkit.record = _nothing
+labkit.notebook.check = labkit.notebook.record = _nothing
+torch.allclose = lambda *args, **kwargs: True
+torch.equal = lambda *args, **kwargs: True
+torch.Tensor.__eq__ = lambda self, other: True
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("echo the grader ran my code",))
+
+os.makedirs(".lab_evidence", exist_ok=True)
+with open(".lab_seed.json", "w") as fh:
+    fh.write('{"seed": 1}')
+for _name in NAMES:
+    torch.save({"visible:fake": {"out": torch.zeros(2, 2)}}, f".lab_evidence/{_name}.pt")
+torch.save({"visible:fake": {"out": _Evil()}}, f".lab_evidence/{NAMES[0]}.pt")
+'''
+
+WARNING_WRAPPER = '''
+
+# This student's function also prints to stderr and warns on every call.
+import functools as _functools
+import sys as _sys
+import warnings as _warnings
+
+_quiet_{name} = {name}
+
+
+@_functools.wraps(_quiet_{name})
+def {name}(*args, **kwargs):
+    print("debug: {name} called", file=_sys.stderr)
+    _warnings.warn("a harmless warning from {name}", UserWarning, stacklevel=2)
+    return _quiet_{name}(*args, **kwargs)
+
+
+_warnings.warn("a harmless warning while defining {name}", UserWarning, stacklevel=1)'''
+
+
+def make_samples(lesson: str, source_nb: NotebookNode, release_nb: NotebookNode,
+                 mistakes_dir: str | Path | None = None, *,
+                 kinds: Iterable[str] = KINDS, max_mistakes: int | None = None) -> list[Sample]:
+    """The sample submissions of one lesson (see the module docstring)."""
+    kinds = list(kinds)
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown sample kinds {sorted(unknown)}; expected some of {KINDS}")
+    checks = test_cells(release_nb)
+    if not checks:
+        raise ValueError(f"{lesson}: the notebook has no autograded test cells")
+    full = dict(checks)
+    zero = dict.fromkeys(checks, 0.0)
+    solutions = solution_sources(source_nb)
+    names = [gid[len(CHECK_PREFIX):] for gid in checks if gid.startswith(CHECK_PREFIX)]
+    mistakes = mistake_files(mistakes_dir) if mistakes_dir else []
+    for m in mistakes:
+        if SOLUTION_PREFIX + m.name not in solutions:
+            raise ValueError(f"{lesson}: mistake file for {m.name!r} but the notebook has no "
+                             f"solution cell {SOLUTION_PREFIX + m.name!r}")
+        if CHECK_PREFIX + m.name not in checks:
+            raise ValueError(f"{lesson}: mistake file for {m.name!r} but the notebook has no "
+                             f"test cell {CHECK_PREFIX + m.name!r}")
+
+    def expect_mistake(m: MistakeFile) -> dict[str, float]:
+        exp = dict(full)
+        exp[CHECK_PREFIX + m.name] = 0.0
+        for gid, pts in m.also.items():
+            if gid not in exp:
+                raise ValueError(f"{lesson}: {m.name}__{m.mistake_id} expects unknown cell {gid}")
+            exp[gid] = pts
+        return exp
+
+    out: list[Sample] = []
+    if "correct" in kinds:
+        out.append(Sample(_student("correct"), lesson, "correct",
+                          "the source's solutions in every solution cell",
+                          fill(release_nb, solutions), full))
+    if "empty" in kinds:
+        out.append(Sample(_student("empty"), lesson, "empty", "the release as is",
+                          copy.deepcopy(release_nb), zero))
+    if "mistake" in kinds:
+        for m in mistakes[:max_mistakes]:
+            nb = fill(release_nb, {**solutions, SOLUTION_PREFIX + m.name: m.source})
+            out.append(Sample(_student("mistake", m.name, m.mistake_id), lesson, "mistake",
+                              f"{m.name} with the catalogued mistake {m.mistake_id}", nb,
+                              expect_mistake(m)))
+    if "warning" in kinds:
+        fn = next((n for n in names if _exercise_kind(lesson, n) == "function"
+                   and SOLUTION_PREFIX + n in solutions), None)
+        if fn is None:
+            raise ValueError(f"{lesson}: no function exercise to attach a warning to")
+        code = {**solutions}
+        code[SOLUTION_PREFIX + fn] = solutions[SOLUTION_PREFIX + fn] + WARNING_WRAPPER.format(name=fn)
+        out.append(Sample(_student("warning"), lesson, "warning",
+                          f"correct; {fn} warns and prints to stderr on every call",
+                          fill(release_nb, code), full))
+    if "edited_test" in kinds:
+        target = mistakes[0] if mistakes else None
+        name = target.name if target else names[0]
+        code = {**solutions}
+        if target is not None:
+            code[SOLUTION_PREFIX + name] = target.source
+            expected = expect_mistake(target)
+            how = f"{name} with mistake {target.mistake_id}"
+        else:
+            code.pop(SOLUTION_PREFIX + name, None)  # the stub stays
+            expected = {**full, CHECK_PREFIX + name: 0.0}
+            how = f"{name} left as the stub"
+        nb = fill(release_nb, code)
+        for cell in nb.cells:
+            if _nbg(cell).get("grade_id") == CHECK_PREFIX + name:
+                cell.source = "pass  # the student replaced the check"
+        out.append(Sample(_student("edited_test"), lesson, "edited_test",
+                          f"{how}, and its check replaced by `pass`", nb, expected))
+    if "monkeypatch" in kinds:
+        wrong = {SOLUTION_PREFIX + m.name: m.source for m in reversed(mistakes)}
+        nb = fill(release_nb, wrong)
+        first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+        patch = MONKEYPATCH.replace("NAMES[0]", repr(names[0])).replace("NAMES", repr(names))
+        nb.cells.insert(first_code + 1, new_code_cell(patch))
+        out.append(Sample(_student("monkeypatch"), lesson, "monkeypatch",
+                          "wrong answers, checks disabled, torch patched, fake evidence", nb,
+                          zero))
+    return out
+
+
+def lesson_samples(source_dir: str | Path, release_dir: str | Path, lesson: str,
+                   mistakes_dir: str | Path | None = None, **kwargs: Any) -> list[Sample]:
+    """:func:`make_samples` from a course's ``source/<lesson>`` and ``release/<lesson>``."""
+    source_nb = nbformat.read(str(Path(source_dir) / f"{lesson}.ipynb"), as_version=4)
+    release_nb = nbformat.read(str(Path(release_dir) / f"{lesson}.ipynb"), as_version=4)
+    return make_samples(lesson, source_nb, release_nb, mistakes_dir, **kwargs)
