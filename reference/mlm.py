@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import torch
 from torch import Tensor
 
-from reference.objectives import IGNORE_INDEX, check_logits_and_targets, masked_token_mean_nll
+from reference._losses import IGNORE_INDEX, check_logits_and_targets, masked_token_mean_nll
 
 
 def _check_probability(name: str, value: object) -> float:

@@ -22,33 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-IGNORE_INDEX = -100
+from reference._losses import IGNORE_INDEX, check_logits_and_targets, masked_token_mean_nll
 
 _REDUCTIONS = ("sum", "mean", "token_mean", "length_normalized")
-
-
-def check_logits_and_targets(logits: object, targets: object, ignore_index: int = IGNORE_INDEX, *,
-                             targets_name: str = "targets") -> None:
-    """Raise ``ValueError`` unless ``logits`` is a float ``(B, T, V)`` tensor and ``targets`` a
-    long ``(B, T)`` tensor whose entries are ids in ``[0, V)`` or ``ignore_index``."""
-    if not isinstance(logits, Tensor) or not logits.is_floating_point():
-        kind = f"dtype {logits.dtype}" if isinstance(logits, Tensor) else type(logits).__name__
-        raise ValueError(f"expected logits to be a floating-point tensor, got {kind}")
-    if logits.dim() != 3:
-        raise ValueError(f"expected logits of shape (B, T, V), got shape {tuple(logits.shape)}")
-    if not isinstance(targets, Tensor) or targets.dtype != torch.long:
-        kind = f"dtype {targets.dtype}" if isinstance(targets, Tensor) else type(targets).__name__
-        raise ValueError(f"expected {targets_name} to be a torch.long tensor, got {kind}")
-    if targets.shape != logits.shape[:2]:
-        raise ValueError(f"expected {targets_name} of shape (B, T) = {tuple(logits.shape[:2])} "
-                         f"to match logits (B, T, V) = {tuple(logits.shape)}, got shape {tuple(targets.shape)}")
-    if 0 in logits.shape:
-        raise ValueError(f"expected non-empty logits (B, T, V >= 1), got shape {tuple(logits.shape)}")
-    vocab_size = logits.shape[2]
-    bad = (targets != ignore_index) & ((targets < 0) | (targets >= vocab_size))
-    if bad.any():
-        raise ValueError(f"expected {targets_name} to be ids in [0, {vocab_size}) or {ignore_index}, "
-                         f"got {targets[bad][0].item()}")
 
 
 def token_log_probs(logits: Tensor, targets: Tensor, ignore_index: int = IGNORE_INDEX) -> Tensor:
@@ -63,19 +39,6 @@ def token_log_probs(logits: Tensor, targets: Tensor, ignore_index: int = IGNORE_
     safe = targets.masked_fill(~keep, 0)  # any valid id; its value is discarded below
     log_probs = F.log_softmax(logits, dim=-1).gather(-1, safe.unsqueeze(-1)).squeeze(-1)  # (B, T)
     return torch.where(keep, log_probs, torch.zeros((), dtype=log_probs.dtype, device=log_probs.device))
-
-
-def masked_token_mean_nll(logits: Tensor, targets: Tensor, ignore_index: int = IGNORE_INDEX) -> Tensor:
-    """Mean NLL over the non-ignored positions; ``0`` (with a gradient of zeros) when there are none.
-
-    ``F.cross_entropy`` returns NaN when every target is ignored; a loss of 0 keeps a
-    training loop going (a batch with nothing to predict teaches nothing).
-    """
-    log_probs = token_log_probs(logits, targets, ignore_index)  # (B, T)
-    count = (targets != ignore_index).sum()
-    if count == 0:
-        return logits.sum() * 0.0  # 0, still attached to the graph
-    return -log_probs.sum() / count
 
 
 def sequence_log_prob(logits: Tensor, targets: Tensor, ignore_index: int = IGNORE_INDEX) -> Tensor:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from reference.objectives import (
+from reference._losses import (
     IGNORE_INDEX,
     check_logits_and_targets,
     masked_token_mean_nll,
-    token_log_probs,
+    token_nll,
 )
 
 
@@ -64,5 +64,5 @@ def seq2seq_loss(logits: Tensor, labels: Tensor, reduction: str = "mean") -> Ten
         raise ValueError(f"expected reduction to be 'mean' or 'sum', got {reduction!r}")
     check_logits_and_targets(logits, labels, IGNORE_INDEX, targets_name="labels")
     if reduction == "sum":
-        return -token_log_probs(logits, labels, IGNORE_INDEX).sum()
+        return token_nll(logits, labels, IGNORE_INDEX).sum()
     return masked_token_mean_nll(logits, labels, IGNORE_INDEX)
