@@ -130,7 +130,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo(args.dir, args.lessons or None, training=not args.no_training,
-                    quick_training=args.quick_training, max_mistakes=args.max_mistakes)
+                    quick_training=args.quick_training, max_mistakes=args.max_mistakes,
+                    solutions_dir=args.solutions)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -214,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(deleted and rebuilt)")
     p.add_argument("--no-training", action="store_true", help="skip the reference training demos")
     p.add_argument("--quick-training", action="store_true", help="the reduced training budget")
+    p.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR, help="the solutions folder")
     p.add_argument("--max-mistakes", type=int, default=None,
                    help="at most this many mistake samples per lesson")
     return parser

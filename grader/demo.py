@@ -85,10 +85,12 @@ def prepare(course_dir: str | Path, lessons: Sequence[str] | None = None, *,
 
 def run_demo(course_dir: str | Path = DEMO_DIR, lessons: Sequence[str] | None = None, *,
              training: bool = True, quick_training: bool = False,
-             max_mistakes: int | None = None, out: Callable[[str], None] = print) -> int:
+             max_mistakes: int | None = None, solutions_dir: str | Path = SOLUTIONS_DIR,
+             out: Callable[[str], None] = print) -> int:
     """The demo; 0 when every sample got exactly what it deserves (and the training
     demos met their targets)."""
-    course, samples = prepare(course_dir, lessons, max_mistakes=max_mistakes, out=out)
+    course, samples = prepare(course_dir, lessons, solutions_dir=solutions_dir,
+                              max_mistakes=max_mistakes, out=out)
 
     t = time.perf_counter()
 

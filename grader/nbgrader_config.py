@@ -13,14 +13,24 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
     Execute,
     GetGrades,
     IgnorePattern,
     LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 
-from grader.nbgrader_ext import HiddenVerdicts, PrepareEvidence, RescueStderr, StripHiddenTests
+from grader.nbgrader_ext import (
+    DropStrayMetadata,
+    HiddenVerdicts,
+    PrepareEvidence,
+    RescueStderr,
+    StripHiddenTests,
+)
 
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 
@@ -36,12 +46,22 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # student's hidden-test seed is derived, and the verdict logs (lab_verdicts/).
 c.LabPreprocessor.course_root = COURSE_ROOT
 
-# --- autograde: sanitize (nbgrader's default list) -------------------------------------
-# ClearOutput -> DeduplicateIds -> OverwriteKernelspec -> OverwriteCells -> CheckCellMetadata.
-# DeduplicateIds keeps only the last cell of a duplicated grade id (the others lose
-# their grade metadata: no cell is scored twice); OverwriteCells restores edited
-# locked cells (every test cell) from the gradebook by checksum, which brings back
-# their hidden part, and, with this option, puts deleted test cells back.
+# --- autograde: sanitize (nbgrader's list, one step added) ------------------------------
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    # Keeps only the last cell of a duplicated grade id (the others lose their grade
+    # metadata): no cell is scored twice.
+    DeduplicateIds,
+    # Those demoted duplicates, and cells with made-up grade ids, become plain cells;
+    # nbgrader 0.9.6 would otherwise fail the whole submission on them.
+    DropStrayMetadata,
+    OverwriteKernelspec,
+    # Restores edited locked cells (every test cell) from the gradebook by checksum,
+    # which brings back their hidden part, and, with this option, puts deleted test
+    # cells back.
+    OverwriteCells,
+    CheckCellMetadata,
+]
 c.OverwriteCells.add_missing_cells = True
 
 # --- autograde: execute and score -------------------------------------------------------

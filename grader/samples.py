@@ -14,6 +14,9 @@ and its source notebook:
                  costs points);
 ``edited_test``  a wrong answer, and the check below it replaced by ``pass``: the
                  test cell is restored and scores 0;
+``tampered_tests`` a wrong answer whose test cell was deleted (restored: 0), and a
+                 correct answer whose test cell was duplicated, the original moved to
+                 the top of the notebook (scored once, full points);
 ``monkeypatch``  wrong answers plus an added cell that disables ``labkit.check`` and
                  ``labkit.record``, patches ``torch.allclose``/``torch.equal``/
                  ``Tensor.__eq__``, and writes fake evidence (zeros, and a pickle that
@@ -36,7 +39,7 @@ import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 
-KINDS = ("correct", "empty", "mistake", "warning", "edited_test", "monkeypatch")
+KINDS = ("correct", "empty", "mistake", "warning", "edited_test", "tampered_tests", "monkeypatch")
 CHECK_PREFIX = "check_"
 SOLUTION_PREFIX = "ex_"
 EXPECT_RE = re.compile(r"^#\s*sample-expect:\s*(\w+)\s*=\s*([0-9.]+)\s*$", re.M)
@@ -262,6 +265,30 @@ def make_samples(lesson: str, source_nb: NotebookNode, release_nb: NotebookNode,
                 cell.source = "pass  # the student replaced the check"
         out.append(Sample(_student("edited_test"), lesson, "edited_test",
                           f"{how}, and its check replaced by `pass`", nb, expected))
+    if "tampered_tests" in kinds and len(names) >= 2:
+        target = mistakes[0] if mistakes else None
+        wrong = target.name if target else names[0]
+        right = next(n for n in names if n != wrong)
+        code = {**solutions}
+        if target is not None:
+            code[SOLUTION_PREFIX + wrong] = target.source
+            expected = expect_mistake(target)
+        else:
+            code.pop(SOLUTION_PREFIX + wrong, None)
+            expected = {**full, CHECK_PREFIX + wrong: 0.0}
+        nb = fill(release_nb, code)
+        cells = [c for c in nb.cells if _nbg(c).get("grade_id") != CHECK_PREFIX + wrong]
+        i = next(i for i, c in enumerate(cells) if _nbg(c).get("grade_id") == CHECK_PREFIX + right)
+        original = cells.pop(i)
+        duplicate = copy.deepcopy(original)
+        if "id" in duplicate:
+            duplicate["id"] = f"{duplicate['id'][:58]}-copy"
+        cells.insert(i, duplicate)
+        cells.insert(0, original)
+        nb.cells = cells
+        out.append(Sample(_student("tampered_tests"), lesson, "tampered_tests",
+                          f"check of wrong {wrong} deleted; check of {right} duplicated and "
+                          "moved to the top", nb, expected))
     if "monkeypatch" in kinds:
         wrong = {SOLUTION_PREFIX + m.name: m.source for m in reversed(mistakes)}
         nb = fill(release_nb, wrong)

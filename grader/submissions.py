@@ -230,11 +230,24 @@ class GradeOutcome:
     error: str | None = None
 
 
-def _last_error_lines(result: dict[str, Any], n: int = 6) -> str:
+_EXC_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b.*)$")
+
+
+def failure_reason(result: dict[str, Any]) -> str:
+    """The most telling line of a failed nbgrader run: the last exception raised
+    (e.g. ``CellTimeoutError``, ``DeadKernelError``), else its last error message."""
     text = (result.get("log") or "") + "\n" + (result.get("error") or "")
-    lines = [ln for ln in text.splitlines() if ln.strip() and "Traceback" not in ln]
-    errors = [ln for ln in lines if "[ERROR]" in ln or "Error" in ln]
-    return "\n".join((errors or lines)[-n:])
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    generic = ("NbGraderException: Please see", "There was an error processing",
+               "Please see the", "Removing failed")
+    for line in reversed(lines):
+        m = _EXC_LINE.match(line)
+        if m and not any(g in line for g in generic):
+            return m.group(1)[:300]
+    for line in reversed(lines):
+        if "[ERROR]" in line and not any(g in line for g in generic):
+            return line.replace("[ERROR]", "").strip()[:300]
+    return "autograde failed"
 
 
 def grade_one(course_root: str | Path, student: str, lesson: str, *, stock: bool = False
@@ -247,7 +260,7 @@ def grade_one(course_root: str | Path, student: str, lesson: str, *, stock: bool
     result = course.api(stock=stock).autograde(lesson, student, force=True, create=True)
     seconds = time.perf_counter() - start
     if not result.get("success"):
-        reason = _last_error_lines(result) or "autograde failed"
+        reason = failure_reason(result)
         if not stock:
             _write_failure(course, student, lesson, reason)
         return GradeOutcome(student, lesson, False, seconds, 0.0, None, reason)

@@ -4,12 +4,14 @@ one per module, wired in by the course's ``nbgrader_config.py``
 
 Autograde, per notebook (nbgrader runs two lists):
 
-``Autograde.sanitize_preprocessors`` (nbgrader's own, unchanged)
-    ClearOutput -> DeduplicateIds -> OverwriteKernelspec -> OverwriteCells ->
-    CheckCellMetadata. With ``OverwriteCells.add_missing_cells = True``, deleted test
+``Autograde.sanitize_preprocessors`` (nbgrader's, one step added)
+    ClearOutput -> DeduplicateIds -> :class:`DropStrayMetadata` -> OverwriteKernelspec ->
+    OverwriteCells -> CheckCellMetadata. A duplicated grade id keeps only its last cell
+    (DeduplicateIds), so no cell earns points twice; DropStrayMetadata makes the demoted
+    duplicates (and cells with made-up grade ids) plain cells, which nbgrader would
+    otherwise crash on. With ``OverwriteCells.add_missing_cells = True``, deleted test
     cells are put back; edited locked cells (test cells) are restored from the
-    gradebook by checksum, which also brings back their hidden part; a duplicated
-    grade id keeps only its last cell (DeduplicateIds), so no cell earns points twice.
+    gradebook by checksum, which also brings back their hidden part.
 
 ``Autograde.autograde_preprocessors``
     1. :class:`PrepareEvidence` - before Execute: write ``.lab_seed.json`` (the
@@ -32,10 +34,11 @@ Autograde, per notebook (nbgrader runs two lists):
 """
 
 from .base import LabPreprocessor
+from .drop_stray_metadata import DropStrayMetadata
 from .hidden_verdicts import HiddenVerdicts
 from .prepare_evidence import PrepareEvidence
 from .rescue_stderr import RescueStderr
 from .strip_hidden_tests import StripHiddenTests
 
-__all__ = ["HiddenVerdicts", "LabPreprocessor", "PrepareEvidence", "RescueStderr",
+__all__ = ["DropStrayMetadata", "HiddenVerdicts", "LabPreprocessor", "PrepareEvidence", "RescueStderr",
            "StripHiddenTests"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from nbformat.v4 import new_code_cell, new_notebook, new_output
-from nbgrader.preprocessors import DeduplicateIds, Execute, SaveAutoGrades
+from nbgrader.preprocessors import DeduplicateIds, Execute, OverwriteCells, SaveAutoGrades
 from nbgrader.utils import determine_grade
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -19,6 +19,7 @@ from grader.labkit.evidence import EVIDENCE_DIR, SEED_FILE, write_evidence
 from grader.labkit.exercises import harness
 from grader.labkit.notebook import evidence_cases
 from grader.nbgrader_ext import (
+    DropStrayMetadata,
     HiddenVerdicts,
     LabPreprocessor,
     PrepareEvidence,
@@ -235,10 +236,19 @@ def test_a_duplicated_test_cell_is_graded_once(course):
     record(folder, get(EXERCISE).entry.reference, seed())
     nb = new_notebook(cells=[check_cell(), check_cell(), check_cell()])
     nb, _ = DeduplicateIds().preprocess(nb, resources(folder))
+    nb, _ = run(DropStrayMetadata, nb, folder, root)
+    assert ["nbgrader" in c.metadata for c in nb.cells] == [False, False, True]
     nb, _ = run(HiddenVerdicts, nb, folder, root)
     graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert len(graded) == 1 and graded is not nb.cells and nb.cells[-1] is graded[0]
+    assert len(graded) == 1 and nb.cells[-1] is graded[0]
     assert sum(determine_grade(c)[0] for c in graded) == 3
+
+
+def test_drop_stray_metadata_keeps_cells_with_grade_ids(course):
+    root, folder = course
+    cells = [check_cell(), new_code_cell("x = 1"), new_code_cell("y = 2", metadata={"nbgrader": {}})]
+    nb, _ = run(DropStrayMetadata, new_notebook(cells=cells), folder, root)
+    assert "nbgrader" in nb.cells[0].metadata and "nbgrader" not in nb.cells[2].metadata
 
 
 # --- StripHiddenTests ------------------------------------------------------------------
@@ -265,12 +275,15 @@ def test_autograde_pipeline_order():
     assert idx(PrepareEvidence) < idx(Execute) < idx(RescueStderr) < idx(SaveAutoGrades)
     assert idx(Execute) < idx(HiddenVerdicts) < idx(SaveAutoGrades)
     assert cfg.OverwriteCells.add_missing_cells is True
+    sanitize = list(cfg.Autograde.sanitize_preprocessors)
+    assert sanitize.index(DeduplicateIds) < sanitize.index(DropStrayMetadata) \
+        < sanitize.index(OverwriteCells)
     assert StripHiddenTests in list(cfg.GenerateFeedback.preprocessors)
     assert cfg.Execute.timeout and cfg.Execute.timeout > 0
     assert cfg.LabPreprocessor.course_root == str(CONFIG_TEMPLATE.parent)
 
 
-@pytest.mark.parametrize("cls", [LabPreprocessor, PrepareEvidence, RescueStderr, HiddenVerdicts,
+@pytest.mark.parametrize("cls", [LabPreprocessor, DropStrayMetadata, PrepareEvidence, RescueStderr, HiddenVerdicts,
                                  StripHiddenTests])
 def test_every_setting_is_documented(cls):
     assert cls.__doc__
