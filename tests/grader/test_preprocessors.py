@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,10 @@ def check_cell(name=NAME, points=3.0, outputs=()):
 
 
 @pytest.fixture
-def course(tmp_path):
+def course(tmp_path, monkeypatch):
+    # nbgrader runs its environment's `alembic` to create a gradebook.
+    monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable),
+                                                os.environ.get("PATH", "")]))
     root = tmp_path / "course"
     folder = root / "autograded" / STUDENT / LESSON
     folder.mkdir(parents=True)
