@@ -53,12 +53,15 @@ FIXTURES_FILE = "fixtures.pt"
 #: The log level of nbgrader's converters (the CLI's --verbose sets "INFO").
 LOG_LEVEL = "ERROR"
 #: Files of a solutions folder that never go into the course.
-NOT_SHIPPED = ("mistakes", "__pycache__", ".ipynb_checkpoints", "*.pyc", ".lab_evidence",
-               ".lab_seed.json")
+NOT_SHIPPED = ("mistakes", "blocks.txt", "__pycache__", ".ipynb_checkpoints", "*.pyc",
+               ".lab_evidence", ".lab_seed.json")
+BLOCKS_FILE = "blocks.txt"
 
 #: Provided building blocks per lesson: reference modules shipped as ``blocks/``.
 #: Their reference imports must be listed too (private helpers such as
 #: ``_checks`` are added automatically). Never a lesson's own solution modules.
+#: A lesson may instead list them in ``solutions/<lesson>/blocks.txt`` (one module a
+#: line, ``reference.masks`` or ``masks``; ``#`` comments), which then wins.
 BLOCKS: dict[str, tuple[str, ...]] = {
     "02_attention": (),
     "05_masked_lm": ("masks", "attention", "embeddings", "layers", "tokenizer", "data", "training"),
@@ -86,6 +89,19 @@ def available_lessons(solutions_dir: str | Path = SOLUTIONS_DIR) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def lesson_blocks(lesson: str, solutions_dir: str | Path = SOLUTIONS_DIR) -> tuple[str, ...]:
+    """The reference modules shipped as ``blocks/`` with ``lesson``."""
+    listing = Path(solutions_dir) / lesson / BLOCKS_FILE
+    if not listing.is_file():
+        return BLOCKS.get(lesson, ())
+    names = []
+    for line in listing.read_text().splitlines():
+        name = line.split("#", 1)[0].strip()
+        if name:
+            names.append(name.removeprefix("reference."))
+    return tuple(names)
 
 
 def student_seed(secret: str, student: str, lesson: str) -> int:
@@ -242,12 +258,13 @@ def build_lesson_source(course: Course, lesson: str, solutions_dir: str | Path =
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*NOT_SHIPPED))
     shutil.copytree(LABKIT_DIR, dest / "labkit", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     write_fixtures(lesson, dest / FIXTURES_FILE)
-    blocks = BLOCKS.get(lesson, ())
+    blocks = lesson_blocks(lesson, solutions_dir)
     used = notebook_block_imports(dest / f"{lesson}.ipynb")
     shipped = set(blocks)
     if used - shipped:
         raise ValueError(f"{lesson}.ipynb imports blocks {sorted(used - shipped)} that the lesson "
-                         f"does not ship; add them to grader.course.BLOCKS[{lesson!r}]")
+                         f"does not ship; add them to {src / BLOCKS_FILE} (or "
+                         f"grader.course.BLOCKS[{lesson!r}])")
     if blocks:
         copy_blocks(blocks, dest / "blocks", withheld=SOLUTION_MODULES.get(lesson, ()))
     return dest

@@ -72,7 +72,8 @@ def prepare(course_dir: str | Path, lessons: Sequence[str] | None = None, *,
     for lesson in lessons:
         samples += lesson_samples(course.source / lesson, course.release_dir / lesson, lesson,
                                   Path(solutions_dir) / lesson / "mistakes", kinds=kinds,
-                                  max_mistakes=max_mistakes)
+                                  max_mistakes=max_mistakes,
+                                  seed_for=lambda student, lesson=lesson: course.seed(student, lesson))
     folder = course_dir.parent / f"{course_dir.name}-samples"
     if folder.exists():
         shutil.rmtree(folder)

@@ -22,15 +22,26 @@ and its source notebook:
                  ``Tensor.__eq__``, and writes fake evidence (zeros, and a pickle that
                  would run code): 0 everywhere.
 
-A mistake file may declare other checks it breaks (an exercise that calls the
-mistaken function) with comment lines ``# sample-expect: check_<name>=<points>``.
+What a mistake breaks besides its own check is decided, not guessed: an exercise
+whose solution uses the mistaken one (its name appears in that solution cell,
+directly or through another exercise) deserves what the trusted checker says of it
+when called directly, in a separate process, on the sample's own code
+(``grader.check`` on the visible cases and on the hidden cases of the student's
+seed): no kernel, no evidence, no nbgrader. A mistake file may also state it with
+comment lines ``# sample-expect: check_<name>=<points>``, which win.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
+import json
+import os
 import re
-from collections.abc import Iterable
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,6 +152,107 @@ def mistake_files(folder: str | Path) -> list[MistakeFile]:
     return [MistakeFile.read(p) for p in sorted(folder.glob("*__*.py"))] if folder.is_dir() else []
 
 
+# --- what a mistake breaks elsewhere ---------------------------------------------------
+
+def _names(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
+        {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+
+
+def dependents(name: str, solutions: dict[str, str], names: list[str]) -> list[str]:
+    """Exercises whose solution uses ``name``, directly or through another exercise."""
+    uses = {n: _names(solutions.get(SOLUTION_PREFIX + n, "")) - {n} for n in names}
+    found: set[str] = set()
+    todo = [name]
+    while todo:
+        cur = todo.pop()
+        for n in names:
+            if n not in found and n != name and cur in uses[n]:
+                found.add(n)
+                todo.append(n)
+    return [n for n in names if n in found]
+
+
+def prelude(source_nb: NotebookNode) -> str:
+    """The imports and constants of the notebook's own (non-exercise) code cells:
+    the namespace solution cells expect."""
+    keep: list[str] = []
+    for cell in source_nb.cells:
+        meta = _nbg(cell)
+        if cell.cell_type != "code" or meta.get("solution") or meta.get("grade"):
+            continue
+        code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln
+                         for ln in cell.source.split("\n"))
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            literal = isinstance(node, ast.Assign) and _is_literal(node.value)
+            if isinstance(node, (ast.Import, ast.ImportFrom)) or literal:
+                keep.append(ast.unparse(node))
+    return "\n".join(keep)
+
+
+def _is_literal(node: ast.AST) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+ORACLE = """
+import contextlib, json, sys, warnings
+spec = json.load(open(sys.argv[1]))
+sys.path.insert(0, spec["lesson_dir"])
+warnings.simplefilter("ignore")
+import grader
+results = {}
+for case in spec["cases"]:
+    ns = {"__name__": "__sample__"}
+    with contextlib.redirect_stdout(sys.stderr):
+        for src in [spec["prelude"], *case["cells"]]:
+            try:
+                exec(compile(src, "<sample cell>", "exec"), ns)
+            except Exception as exc:
+                print("sample cell raised", type(exc).__name__, exc, file=sys.stderr)
+        out = {}
+        for name in case["check"]:
+            eid = spec["lesson"] + "/" + name
+            cand = ns.get(name)
+            out[name] = (grader.check(eid, cand).passed
+                         and grader.check(eid, cand, hidden=True, seed=case["seed"]).passed)
+    results[case["id"]] = out
+json.dump(results, open(sys.argv[2], "w"))
+"""
+
+
+def trusted_verdicts(lesson: str, lesson_dir: str | Path, source_nb: NotebookNode,
+                     cases: list[dict[str, Any]]) -> dict[str, dict[str, bool]]:
+    """Run :data:`ORACLE` in a fresh interpreter: for each case ``{"id", "cells"
+    (solution sources in notebook order), "check" (exercise names), "seed"}``,
+    whether ``grader.check`` passes each named exercise on the visible cases and on
+    the hidden cases of ``seed``."""
+    if not cases:
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        spec, result = Path(tmp) / "spec.json", Path(tmp) / "result.json"
+        spec.write_text(json.dumps({"lesson": lesson, "lesson_dir": str(Path(lesson_dir).resolve()),
+                                    "prelude": prelude(source_nb), "cases": cases}))
+        env = {**os.environ, "MPLBACKEND": "Agg"}
+        done = subprocess.run([sys.executable, "-c", ORACLE, str(spec), str(result)], cwd=tmp,
+                              env=env, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            raise RuntimeError(f"{lesson}: the trusted check of the samples failed:\n"
+                               f"{done.stderr[-3000:]}")
+        return json.loads(result.read_text())
+
+
 def _student(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join(parts)).strip("-")
 
@@ -192,8 +304,14 @@ _warnings.warn("a harmless warning while defining {name}", UserWarning, stacklev
 
 def make_samples(lesson: str, source_nb: NotebookNode, release_nb: NotebookNode,
                  mistakes_dir: str | Path | None = None, *,
-                 kinds: Iterable[str] = KINDS, max_mistakes: int | None = None) -> list[Sample]:
-    """The sample submissions of one lesson (see the module docstring)."""
+                 kinds: Iterable[str] = KINDS, max_mistakes: int | None = None,
+                 lesson_dir: str | Path | None = None,
+                 seed_for: Callable[[str], int] | None = None) -> list[Sample]:
+    """The sample submissions of one lesson (see the module docstring).
+
+    ``lesson_dir`` (the lesson's folder, with ``labkit/`` and ``blocks/``) and
+    ``seed_for`` (student -> hidden-test seed) are needed when a mistake can break
+    another exercise: its score is then decided by the trusted checker."""
     kinds = list(kinds)
     unknown = set(kinds) - set(KINDS)
     if unknown:
@@ -214,6 +332,9 @@ def make_samples(lesson: str, source_nb: NotebookNode, release_nb: NotebookNode,
             raise ValueError(f"{lesson}: mistake file for {m.name!r} but the notebook has no "
                              f"test cell {CHECK_PREFIX + m.name!r}")
 
+    order = [_nbg(c)["grade_id"] for c in source_nb.cells if _nbg(c).get("solution")]
+    pending: list[tuple[Sample, dict[str, str], list[str]]] = []
+
     def expect_mistake(m: MistakeFile) -> dict[str, float]:
         exp = dict(full)
         exp[CHECK_PREFIX + m.name] = 0.0
@@ -222,6 +343,13 @@ def make_samples(lesson: str, source_nb: NotebookNode, release_nb: NotebookNode,
                 raise ValueError(f"{lesson}: {m.name}__{m.mistake_id} expects unknown cell {gid}")
             exp[gid] = pts
         return exp
+
+    def decide_dependents(sample: Sample, m: MistakeFile, code: dict[str, str]) -> Sample:
+        """Leave the checks that use the mistaken exercise to the trusted checker."""
+        deps = [n for n in dependents(m.name, solutions, names) if CHECK_PREFIX + n not in m.also]
+        if deps:
+            pending.append((sample, code, deps))
+        return sample
 
     out: list[Sample] = []
     if "correct" in kinds:
@@ -233,10 +361,11 @@ def make_samples(lesson: str, source_nb: NotebookNode, release_nb: NotebookNode,
                           copy.deepcopy(release_nb), zero))
     if "mistake" in kinds:
         for m in mistakes[:max_mistakes]:
-            nb = fill(release_nb, {**solutions, SOLUTION_PREFIX + m.name: m.source})
-            out.append(Sample(_student("mistake", m.name, m.mistake_id), lesson, "mistake",
-                              f"{m.name} with the catalogued mistake {m.mistake_id}", nb,
-                              expect_mistake(m)))
+            code = {**solutions, SOLUTION_PREFIX + m.name: m.source}
+            out.append(decide_dependents(Sample(
+                _student("mistake", m.name, m.mistake_id), lesson, "mistake",
+                f"{m.name} with the catalogued mistake {m.mistake_id}", fill(release_nb, code),
+                expect_mistake(m)), m, code))
     if "warning" in kinds:
         fn = next((n for n in names if _exercise_kind(lesson, n) == "function"
                    and SOLUTION_PREFIX + n in solutions), None)
@@ -263,8 +392,9 @@ def make_samples(lesson: str, source_nb: NotebookNode, release_nb: NotebookNode,
         for cell in nb.cells:
             if _nbg(cell).get("grade_id") == CHECK_PREFIX + name:
                 cell.source = "pass  # the student replaced the check"
-        out.append(Sample(_student("edited_test"), lesson, "edited_test",
-                          f"{how}, and its check replaced by `pass`", nb, expected))
+        sample = Sample(_student("edited_test"), lesson, "edited_test",
+                        f"{how}, and its check replaced by `pass`", nb, expected)
+        out.append(decide_dependents(sample, target, code) if target else sample)
     if "tampered_tests" in kinds and len(names) >= 2:
         target = mistakes[0] if mistakes else None
         wrong = target.name if target else names[0]
@@ -286,9 +416,10 @@ def make_samples(lesson: str, source_nb: NotebookNode, release_nb: NotebookNode,
         cells.insert(i, duplicate)
         cells.insert(0, original)
         nb.cells = cells
-        out.append(Sample(_student("tampered_tests"), lesson, "tampered_tests",
-                          f"check of wrong {wrong} deleted; check of {right} duplicated and "
-                          "moved to the top", nb, expected))
+        sample = Sample(_student("tampered_tests"), lesson, "tampered_tests",
+                        f"check of wrong {wrong} deleted; check of {right} duplicated and "
+                        "moved to the top", nb, expected)
+        out.append(decide_dependents(sample, target, code) if target else sample)
     if "monkeypatch" in kinds:
         wrong = {SOLUTION_PREFIX + m.name: m.source for m in reversed(mistakes)}
         nb = fill(release_nb, wrong)
@@ -298,7 +429,36 @@ def make_samples(lesson: str, source_nb: NotebookNode, release_nb: NotebookNode,
         out.append(Sample(_student("monkeypatch"), lesson, "monkeypatch",
                           "wrong answers, checks disabled, torch patched, fake evidence", nb,
                           zero))
+    if pending:
+        _decide(lesson, source_nb, lesson_dir, seed_for, pending, solutions, order)
     return out
+
+
+def _decide(lesson: str, source_nb: NotebookNode, lesson_dir: str | Path | None,
+            seed_for: Callable[[str], int] | None,
+            pending: list[tuple[Sample, dict[str, str], list[str]]],
+            solutions: dict[str, str], order: list[str]) -> None:
+    """Set the expected points of the checks a mistake may break, from the trusted
+    checker; first make sure it passes the correct solutions (else it could not run
+    the lesson's cells on their own, and says so)."""
+    if lesson_dir is None or seed_for is None:
+        raise ValueError(f"{lesson}: mistakes that other exercises use need lesson_dir and "
+                         "seed_for (or '# sample-expect:' lines in the mistake files)")
+    checked = sorted({n for _, _, deps in pending for n in deps})
+    cases = [{"id": "correct", "cells": [solutions[g] for g in order], "check": checked,
+              "seed": seed_for("correct")}]
+    cases += [{"id": str(i), "cells": [code[g] for g in order if g in code], "check": deps,
+               "seed": seed_for(sample.student)} for i, (sample, code, deps) in enumerate(pending)]
+    verdicts = trusted_verdicts(lesson, lesson_dir, source_nb, cases)
+    broken = [n for n, ok in verdicts["correct"].items() if not ok]
+    if broken:
+        raise RuntimeError(f"{lesson}: the trusted checker fails the source's own solutions of "
+                           f"{broken} when run outside the notebook; state what the mistakes "
+                           "break with '# sample-expect: check_<name>=<points>' lines")
+    for i, (sample, _, deps) in enumerate(pending):
+        for name in deps:
+            gid = CHECK_PREFIX + name
+            sample.expected[gid] = sample.expected[gid] if verdicts[str(i)][name] else 0.0
 
 
 def lesson_samples(source_dir: str | Path, release_dir: str | Path, lesson: str,
@@ -306,4 +466,5 @@ def lesson_samples(source_dir: str | Path, release_dir: str | Path, lesson: str,
     """:func:`make_samples` from a course's ``source/<lesson>`` and ``release/<lesson>``."""
     source_nb = nbformat.read(str(Path(source_dir) / f"{lesson}.ipynb"), as_version=4)
     release_nb = nbformat.read(str(Path(release_dir) / f"{lesson}.ipynb"), as_version=4)
+    kwargs.setdefault("lesson_dir", source_dir)
     return make_samples(lesson, source_nb, release_nb, mistakes_dir, **kwargs)

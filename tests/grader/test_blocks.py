@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from grader.blocks import closure, copy_blocks, rewrite_imports
-from grader.course import BLOCKS, SOLUTION_MODULES
+from grader.course import BLOCKS, SOLUTION_MODULES, available_lessons, lesson_blocks
+
+LESSONS = sorted(set(BLOCKS) | set(available_lessons()))
 
 
 def test_rewrite_imports_makes_reference_imports_relative():
@@ -55,9 +57,9 @@ def test_unlisted_dependencies_and_solution_modules_are_refused(tmp_path):
         copy_blocks(["layers", "attention"], tmp_path / "blocks", withheld=["attention"])
 
 
-@pytest.mark.parametrize("lesson", sorted(BLOCKS))
+@pytest.mark.parametrize("lesson", LESSONS)
 def test_no_lesson_ships_its_own_solutions(lesson):
-    shipped = closure(BLOCKS[lesson])
+    shipped = closure(lesson_blocks(lesson))
     assert not shipped & set(SOLUTION_MODULES.get(lesson, ())), lesson
 
 
@@ -93,9 +95,10 @@ def import_isolated(folder: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=300, cwd="/")
 
 
-@pytest.mark.parametrize("lesson", sorted(k for k, v in BLOCKS.items() if v))
+@pytest.mark.parametrize("lesson", [x for x in LESSONS if lesson_blocks(x)])
 def test_blocks_import_where_the_project_is_not_installed(tmp_path, lesson):
-    copy_blocks(BLOCKS[lesson], tmp_path / "blocks", withheld=SOLUTION_MODULES.get(lesson, ()))
+    copy_blocks(lesson_blocks(lesson), tmp_path / "blocks",
+                withheld=SOLUTION_MODULES.get(lesson, ()))
     assert not list(tmp_path.rglob("__pycache__"))
     done = import_isolated(tmp_path)
     assert done.returncode == 0, done.stderr
