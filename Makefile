@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench venv clean
+.PHONY: demo test test-fast lint bench bench-grading venv clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,11 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/encoder_layer.py
+
+# Check-cell latency, solution-notebook autograde time, and our pipeline
+# against stock `nbgrader autograde` on the same submissions (a few minutes).
+bench-grading: $(STAMP)
+	$(PY) benchmarks/grading.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

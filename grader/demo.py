@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from .course import PROJECT_ROOT, SOLUTIONS_DIR, Course, available_lessons, build_course, release
@@ -53,10 +53,12 @@ def feedback_leaks(paths: Sequence[Path]) -> list[str]:
 
 
 def prepare(course_dir: str | Path, lessons: Sequence[str] | None = None, *,
-            solutions_dir: str | Path = SOLUTIONS_DIR, kinds: Sequence[str] = KINDS,
+            solutions_dir: str | Path = SOLUTIONS_DIR,
+            kinds: Sequence[str] | Mapping[str, Sequence[str]] = KINDS,
             max_mistakes: int | None = None, out: Callable[[str], None] = print
             ) -> tuple[Course, list[Sample]]:
-    """Build and release a fresh course at ``course_dir`` and import the samples."""
+    """Build and release a fresh course at ``course_dir`` and import the samples
+    (``kinds``: the sample kinds, or the kinds per lesson)."""
     course_dir = Path(course_dir)
     if course_dir.exists():
         shutil.rmtree(course_dir)
@@ -71,7 +73,8 @@ def prepare(course_dir: str | Path, lessons: Sequence[str] | None = None, *,
     samples: list[Sample] = []
     for lesson in lessons:
         samples += lesson_samples(course.source / lesson, course.release_dir / lesson, lesson,
-                                  Path(solutions_dir) / lesson / "mistakes", kinds=kinds,
+                                  Path(solutions_dir) / lesson / "mistakes",
+                                  kinds=kinds.get(lesson, ()) if isinstance(kinds, Mapping) else kinds,
                                   max_mistakes=max_mistakes,
                                   seed_for=lambda student, lesson=lesson: course.seed(student, lesson))
     folder = course_dir.parent / f"{course_dir.name}-samples"

@@ -246,3 +246,63 @@ def test_readme_documents_every_command():
     for command in ("build", "release", "fixtures", "import", "autograde", "feedback", "export",
                     "report", "demo"):
         assert f"pretraining-lab {command}" in readme, command
+
+
+# --- samples ---------------------------------------------------------------------------------
+
+def dev_samples(course: Course, **kwargs):
+    from grader.samples import lesson_samples
+
+    return {s.kind: s for s in lesson_samples(
+        course.source / LESSON, course.release_dir / LESSON, LESSON,
+        course.root.parent / "solutions" / LESSON / "mistakes",
+        seed_for=lambda student: course.seed(student, LESSON), **kwargs)}
+
+
+def test_samples_declare_their_scores(dev_course):
+    from grader.samples import KINDS
+
+    samples = dev_samples(dev_course)
+    assert set(samples) == set(KINDS)
+    full = {"check_scaled_dot_product_attention": 3.0, "check_attention_weights_shape": 1.0}
+    assert samples["correct"].expected == full == samples["warning"].expected
+    assert samples["empty"].expected_total == 0 == samples["monkeypatch"].expected_total
+    for kind in ("mistake", "edited_test", "tampered_tests"):
+        assert samples[kind].expected == {**full, "check_scaled_dot_product_attention": 0.0}
+    code = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+            for c in samples["correct"].notebook.cells}
+    assert "math.sqrt(q.shape[-1])" in code["ex_scaled_dot_product_attention"]
+    assert "BEGIN SOLUTION" not in code["ex_scaled_dot_product_attention"]
+    edited = [c.source for c in samples["edited_test"].notebook.cells
+              if c.metadata.get("nbgrader", {}).get("grade_id") == "check_scaled_dot_product_attention"]
+    assert edited == ["pass  # the student replaced the check"]
+    tampered = [c.metadata.get("nbgrader", {}).get("grade_id")
+                for c in samples["tampered_tests"].notebook.cells]
+    assert "check_scaled_dot_product_attention" not in tampered
+    assert tampered.count("check_attention_weights_shape") == 2
+    assert tampered[0] == "check_attention_weights_shape"
+    assert any("labkit.check = labkit.record" in c.source for c in samples["monkeypatch"].notebook.cells)
+
+
+def test_dependents_follow_names_through_exercises():
+    from grader.samples import dependents
+
+    solutions = {"ex_a": "def a(): pass", "ex_b": "def b(): return a()",
+                 "ex_c": "class C:\n    def f(self): return b()", "ex_d": "d = 1"}
+    assert dependents("a", solutions, ["a", "b", "c", "d"]) == ["b", "c"]
+    assert dependents("c", solutions, ["a", "b", "c", "d"]) == []
+
+
+def test_trusted_verdicts_run_the_samples_code_outside_the_notebook(dev_course):
+    from grader.samples import solution_sources, trusted_verdicts
+
+    src = nbformat.read(str(dev_course.source / LESSON / f"{LESSON}.ipynb"), as_version=4)
+    sol = solution_sources(src)
+    wrong = (dev_course.root.parent / "solutions" / LESSON / "mistakes" /
+             "scaled_dot_product_attention__missing_scale.py").read_text()
+    cases = [{"id": "right", "cells": list(sol.values()), "check": ["scaled_dot_product_attention"],
+              "seed": 1},
+             {"id": "wrong", "cells": [wrong], "check": ["scaled_dot_product_attention"], "seed": 1}]
+    verdicts = trusted_verdicts(LESSON, dev_course.source / LESSON, src, cases)
+    assert verdicts == {"right": {"scaled_dot_product_attention": True},
+                        "wrong": {"scaled_dot_product_attention": False}}

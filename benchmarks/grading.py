@@ -1,0 +1,116 @@
+"""Grading benchmark (COURSE.md section 6): prints figures, asserts nothing.
+
+1. the latency of every visible check cell (``labkit.check`` on a correct answer,
+   run as in a student's kernel: the released lesson folder on ``sys.path``), budget 1 s;
+2. each lesson's solution notebook autograded as a submission (sanitize, kernel
+   start, every cell, verdicts, gradebook), budget 30 s;
+3. the wall time to autograde N sample submissions with the course's pipeline and
+   with stock ``nbgrader autograde`` (nbgrader's default preprocessors) on copies of
+   the same course, one at a time, and their ratio.
+
+    .venv/bin/python benchmarks/grading.py [--lessons 02_attention ...] [--samples N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from grader.course import PROJECT_ROOT, Course, available_lessons
+from grader.demo import prepare
+from grader.submissions import grade_one
+
+CHECK_BUDGET_S = 1.0
+NOTEBOOK_BUDGET_S = 30.0
+
+VISIBLE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import torch
+torch.set_num_threads(2)
+import labkit
+from grader.registry import exercises
+lesson = sys.argv[2]
+out = {}
+for ex in exercises().values():
+    if ex.lesson != lesson:
+        continue
+    start = time.perf_counter()
+    labkit.check(ex.name, ex.entry.reference)       # the first call loads fixtures.pt
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    labkit.check(ex.name, ex.entry.reference)
+    out[ex.name] = [first, time.perf_counter() - start]
+print(json.dumps(out), file=sys.stderr)
+"""
+
+
+def visible_latencies(course: Course, lesson: str) -> dict[str, list[float]]:
+    folder = course.release_dir / lesson
+    done = subprocess.run([sys.executable, "-c", VISIBLE, str(folder), lesson], cwd=folder,
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lessons", nargs="*", help="lessons (default: all in solutions/)")
+    parser.add_argument("--samples", type=int, default=None,
+                        help="grade only the first N sample submissions in part 3")
+    parser.add_argument("--dir", type=Path, default=PROJECT_ROOT / "build" / "bench-course")
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    lessons = args.lessons or available_lessons()
+
+    print("== building a course and its sample submissions ==")
+    course, samples = prepare(args.dir, lessons, max_mistakes=1, out=print)
+
+    print(f"\n== 1. visible check cells (budget {CHECK_BUDGET_S:.0f} s each) ==")
+    print(f"{'exercise':<50} {'first':>8} {'again':>8}")
+    worst = 0.0
+    for lesson in lessons:
+        for name, (first, again) in visible_latencies(course, lesson).items():
+            worst = max(worst, first)
+            flag = "" if first < CHECK_BUDGET_S else "  OVER BUDGET"
+            print(f"{lesson + '/' + name:<50} {first:>7.3f}s {again:>7.3f}s{flag}")
+    print(f"slowest visible check: {worst:.3f} s")
+
+    print(f"\n== 2. solution notebooks autograded (budget {NOTEBOOK_BUDGET_S:.0f} s each) ==")
+    for lesson in lessons:
+        o = grade_one(course.root, "correct", lesson)
+        flag = "" if o.seconds < NOTEBOOK_BUDGET_S else "  OVER BUDGET"
+        print(f"{lesson:<30} {o.seconds:>6.1f} s  score {o.score:g}/{o.max_score:g}{flag}")
+
+    pairs = [(s.student, s.lesson) for s in samples][: args.samples]
+    stock = Course(args.dir.parent / f"{args.dir.name}-stock")
+    if stock.root.exists():
+        shutil.rmtree(stock.root)
+    shutil.copytree(course.root, stock.root)
+    print(f"\n== 3. autograding {len(pairs)} sample submissions, one at a time ==")
+    timings = {}
+    for label, target, is_stock in (("course pipeline", course, False),
+                                    ("stock nbgrader", stock, True)):
+        start = time.perf_counter()
+        scores = [grade_one(target.root, s, lesson, stock=is_stock) for s, lesson in pairs]
+        timings[label] = time.perf_counter() - start
+        total = sum(o.score or 0 for o in scores)
+        print(f"{label:<16} {timings[label]:>7.1f} s  ({timings[label] / len(pairs):.1f} s per "
+              f"submission; {total:g} points given)")
+    ratio = timings["course pipeline"] / timings["stock nbgrader"]
+    print(f"time ratio, course pipeline / stock nbgrader: {ratio:.2f}")
+    print("(stock nbgrader scores from the kernel's own output, so its points differ: the "
+          "monkeypatching sample gets marks there)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
