@@ -22,10 +22,10 @@ says which are missing or unexpected). Buffers the student registers (e.g. the
 sinusoid table) are kept.
 
 Tolerances were measured by ``tests/grader/test_transformer_encoder.py``
-(``python -m tests.grader.test_transformer_encoder``): the largest error of a bank
-of correct float32 implementations against the float64 reference over 200 seeds,
-visible and hidden cases, outputs and gradients. Each tolerance is about ten times
-that figure.
+(``python -m tests.grader.test_transformer_encoder 100``): the largest error of a
+bank of correct float32 implementations against the float64 reference over 100
+seeds, visible and hidden cases, outputs and gradients. Each tolerance is about ten
+times that figure (the figure is quoted beside it).
 """
 
 from __future__ import annotations
@@ -188,8 +188,9 @@ class SinusoidalPositionalEncoding(_Diagnoses, Harness):
     lesson = LESSON
     name = "sinusoidal_positional_encoding"
     title = "the fixed sinusoidal position table: sin on even dims, cos on odd dims"
-    # Measured max abs error, float32 bank vs float64 reference: TOL_PE (see the test module).
-    tolerance = Tolerance(atol=5e-5, rtol=0.0)
+    # Measured (100 seeds, visible and hidden): max abs error 3.3e-6 (float32 tables; the
+    # angle of position 80 carries float32 rounding). About 10x margin.
+    tolerance = Tolerance(atol=3e-5, rtol=0.0)
     hints = {
         "odd_d_model_fails": "d_model may be odd: there are ceil(d_model / 2) sine columns "
         "(0, 2, 4, ...) but only d_model // 2 cosine columns (1, 3, ...), so take the angles "
@@ -225,7 +226,8 @@ class TransformerEmbeddingHarness(_Module):
     lesson = LESSON
     name = "TransformerEmbedding"
     title = "token embedding * sqrt(d_model) + positions (learned or sinusoidal)"
-    # Measured max abs error, float32 bank vs float64 reference: TOL_EMB (see the test module).
+    # Measured (100 seeds): max abs error 4.6e-7 (outputs), 2.0e-6 (gradients); the worst
+    # element uses 1/11 of the tolerance.
     tolerance = Tolerance(atol=1e-5, rtol=1e-5)
     structure = ("expected exactly token = nn.Embedding(vocab_size, d_model, padding_idx=pad_id) "
                  "and, only when positional='learned', position = nn.Embedding(max_len, d_model) "
@@ -283,7 +285,8 @@ class FeedForwardHarness(_Module):
     name = "FeedForward"
     title = "position-wise feed-forward: linear2(activation(linear1(x)))"
     grad_inputs = ("x",)
-    # Measured max abs error, float32 bank vs float64 reference: TOL_FF (see the test module).
+    # Measured (100 seeds): max abs error 7.4e-7 (outputs), 2.3e-6 (gradients); the worst
+    # element uses 1/9 of the tolerance.
     tolerance = Tolerance(atol=1e-5, rtol=1e-5)
     structure = ("expected exactly linear1 = nn.Linear(d_model, d_ff) and "
                  "linear2 = nn.Linear(d_ff, d_model)")
@@ -318,8 +321,9 @@ class SublayerConnection(_Diagnoses, Harness):
     name = "sublayer_connection"
     title = "residual connection and LayerNorm, post-norm and pre-norm"
     grad_inputs = ("x", "w1", "w2", "ln_weight", "ln_bias")
-    # Measured max abs error, float32 bank vs float64 reference: TOL_SUB (see the test module).
-    tolerance = Tolerance(atol=1e-5, rtol=1e-5)
+    # Measured (100 seeds): max abs error 6.9e-7 (outputs), 3.3e-6 (gradients of the
+    # LayerNorm and sub-layer weights); the worst element uses 1/10 of the tolerance.
+    tolerance = Tolerance(atol=2e-5, rtol=2e-5)
     EPS = 1e-5
 
     def cases(self, gen: torch.Generator, *, hidden: bool) -> list[Case]:
@@ -361,7 +365,8 @@ class EncoderLayerHarness(_Module):
     name = "EncoderLayer"
     title = "self-attention and feed-forward sub-layers, each with residual and LayerNorm"
     grad_inputs = ("x",)
-    # Measured max abs error, float32 bank vs float64 reference: TOL_LAYER (see the test module).
+    # Measured (100 seeds): max abs error 1.4e-6 (outputs), 3.3e-6 (gradients); the worst
+    # element uses 1/11 of the tolerance. layer_norm_eps_ignored differs by ~1e-2.
     tolerance = Tolerance(atol=2e-5, rtol=1e-4)
     structure = ("expected exactly self_attn = MultiHeadAttention(d_model, num_heads, dropout), "
                  "ff = FeedForward(d_model, d_ff, dropout, activation), norm1 and norm2 = "
@@ -404,8 +409,9 @@ class EncoderHarness(_Module):
     name = "Encoder"
     title = "a stack of encoder layers, with a final LayerNorm when pre-norm"
     grad_inputs = ("x",)
-    # Measured max abs error, float32 bank vs float64 reference: TOL_ENC (see the test module).
-    tolerance = Tolerance(atol=2e-4, rtol=1e-4)
+    # Measured (100 seeds): max abs error 3.4e-6 (outputs), 1.9e-5 (gradients: a 3-layer
+    # post-norm stack amplifies them to ~6); the worst element uses 1/10 of the tolerance.
+    tolerance = Tolerance(atol=1e-4, rtol=1e-4)
     structure = ("expected exactly layers = nn.ModuleList of num_layers EncoderLayer, each with "
                  "its own weights, and norm = nn.LayerNorm(d_model, eps=layer_norm_eps) only "
                  "when norm_first (None otherwise)")
