@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -27,13 +28,16 @@ pytestmark = pytest.mark.slow
 OTHER_KINDS = [k for k in KINDS if k != "correct"]
 
 
-def plan(lessons: list[str]) -> dict[str, list[str]]:
-    """The sample kinds graded per lesson."""
+def plan(lessons: list[str], solutions: Path) -> dict[str, list[str]]:
+    """The sample kinds graded per lesson: each lesson's correct one, the others
+    spread over the lessons (a mistake where a lesson has mistake files)."""
     if os.environ.get("LAB_E2E_ALL"):
         return {lesson: list(KINDS) for lesson in lessons}
     kinds = {lesson: ["correct"] for lesson in lessons}
+    with_mistakes = [x for x in lessons if list((solutions / x / "mistakes").glob("*__*.py"))]
     for i, kind in enumerate(OTHER_KINDS):
-        kinds[lessons[i % len(lessons)]].append(kind)
+        pool = with_mistakes if kind == "mistake" and with_mistakes else lessons
+        kinds[pool[i % len(pool)]].append(kind)
     return kinds
 
 
@@ -47,7 +51,8 @@ def graded(tmp_path_factory):
         dev_lesson.write(solutions)
         lessons = [dev_lesson.LESSON]
     course, samples = prepare(base / "course", lessons, solutions_dir=solutions,
-                              kinds=plan(lessons), max_mistakes=1, out=lambda line: None)
+                              kinds=plan(lessons, Path(solutions)), max_mistakes=1,
+                              out=lambda line: None)
     outcomes = autograde(course)
     feedback = generate_feedback(course)
     return course, samples, outcomes, feedback
