@@ -81,8 +81,8 @@ def causal_mask_flipped(size):
     return torch.triu(torch.ones(size, size, dtype=torch.bool), diagonal=1)
 
 
-@mistake("mask_not_bool", "torch.ones makes floats: build the mask with dtype=torch.bool (or "
-         "compare positions, which gives bools).")
+@mistake("mask_not_bool", "the mask must be bool (True/False), not 1/0 numbers: torch.ones "
+         "makes floats, so pass dtype=torch.bool (or compare positions, which gives bools).")
 def causal_mask_float(size):
     return torch.tril(torch.ones(size, size))
 

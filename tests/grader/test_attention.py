@@ -381,6 +381,21 @@ def test_catalogued_mistake_is_named(name, mist, hidden, seed):
     assert len(result.feedback.splitlines()) < 15, result.feedback
 
 
+@pytest.mark.parametrize("name, convert", [
+    ("padding_mask", lambda m: m.float()), ("padding_mask", lambda m: m.int()),
+    ("causal_mask", lambda m: m.long()), ("causal_mask", lambda m: m.double())])
+def test_numeric_mask_is_named_whatever_its_dtype(name, convert):
+    """A 0/1 mask of numbers instead of bools is named mask_not_bool, whatever the dtype."""
+    ref = get(xid(name)).entry.reference
+
+    def numeric(*args):
+        return convert(ref(*args))
+    for hidden in (False, True):
+        result = grader.check(xid(name), numeric, hidden=hidden, seed=4)
+        assert not result.passed
+        assert result.mistake == "mask_not_bool", result.feedback
+
+
 def test_mistake_ids_are_unique_per_exercise():
     """Mistake ids identify a diagnosis within an exercise, so they never repeat."""
     for name in BANK:
