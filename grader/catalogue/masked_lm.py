@@ -84,6 +84,12 @@ def _hint(mid: str) -> str:
     return MASK_TOKENS_HINTS[mid]
 
 
+@mistake("outputs_swapped", _hint("outputs_swapped"))
+def mask_swapped(input_ids, **kw):
+    inputs, labels = _masking(input_ids, **kw)
+    return labels, inputs
+
+
 @mistake("selects_special_tokens", _hint("selects_special_tokens"))
 def mask_selects_specials(input_ids, **kw):
     return _masking(input_ids, **kw, skip_specials=False)
@@ -180,7 +186,7 @@ def mask_hardcoded(input_ids, **kw):
 
 
 MASK_TOKENS_MISTAKES = (
-    mask_selects_specials, mask_random_full_vocab, mask_labels_everywhere, mask_labels_corrupted,
+    mask_swapped, mask_selects_specials, mask_random_full_vocab, mask_labels_everywhere, mask_labels_corrupted,
     mask_labels_inverted, mask_labels_only_at_mask, mask_in_place, mask_global_rng, mask_fixed_seed,
     mask_all_selected, mask_no_keep, mask_overlap, mask_count_over_all, mask_rate_as_mask_share,
     mask_selection_inverted, mask_hardcoded,

@@ -83,6 +83,8 @@ MASK_TOKENS_HINTS: dict[str, str] = {
     "wrong_dtype": "both outputs hold token ids: keep them torch.long (int64), e.g. start from "
     "input_ids.clone() and fill with ints.",
     "wrong_shape": "inputs and labels have the shape of input_ids, (B, T).",
+    "outputs_swapped": "return (inputs, labels) in this order: the corrupted ids first, "
+    "the labels (with -100) second.",
     "mutates_input": "input_ids must not change: corrupt a copy (inputs = input_ids.clone()).",
     "ignores_generator": "draw every random number from the generator you are given "
     "(torch.rand(..., generator=generator), torch.randint(..., generator=generator)); "
@@ -260,6 +262,9 @@ class MaskTokens(Harness):
         selected = labels != IGNORE_INDEX
         changed = y != x
         n_eligible = int((~special).sum())
+        if bool((y == IGNORE_INDEX).any()) and not bool((labels == IGNORE_INDEX).any()):
+            return ("property", "the first output holds -100 and the second none: they look "
+                    "swapped", "outputs_swapped")
         if bool(selected[~special].all()):
             return ("property", f"labels hold an id at all {n_eligible} eligible positions; expected "
                     "-100 wherever a token was not selected", "labels_not_ignored")
@@ -431,7 +436,7 @@ class MLMHeadHarness(ModuleHarness):
                       "norm.weight": 1 + randn(e, scale=0.2), "norm.bias": randn(e, scale=0.2),
                       "proj.weight": randn(v, e, scale=e**-0.5), "proj.bias": randn(v, scale=0.2)}
             inputs = {"hidden": randn(b, t, e), **{f"param:{k}": p for k, p in params.items()}}
-            out.append(Case(f"d_model {e}, vocab {v}", f"hidden {(b, t, e)}, MLMHead(d_model={e}, "
+            out.append(Case(f"d_model {e}, vocab {v}", f"hidden states {(b, t, e)}, MLMHead(d_model={e}, "
                             f"vocab_size={v})", inputs, {"init": {"d_model": e, "vocab_size": v}},
                             {"logits": randn(b, t, v)}))
         return out
