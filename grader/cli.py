@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         warnings.filterwarnings("ignore", module="nbgrader")
         warnings.filterwarnings("ignore", message=".*not in session.*")
+        # nbgrader adds back a deleted test cell without a cell id (nbformat warns).
+        warnings.filterwarnings("ignore", message="Cell is missing an id field")
     from .course import NbGraderError
     from .submissions import SubmissionError
 

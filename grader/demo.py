@@ -114,10 +114,11 @@ def run_demo(course_dir: str | Path = DEMO_DIR, lessons: Sequence[str] | None = 
 
     out("== Samples: the points each deserves against the points it got ==")
     mismatches = 0
+    width = max((len(s.lesson) + len(s.student) for s in samples), default=0) + 2
     for s, got, ok in compare_scores(course, samples):
         mismatches += not ok
         total = sum(v or 0.0 for v in got.values())
-        line = (f"{'ok  ' if ok else 'FAIL'}  {s.lesson}  {s.student:<48} expected "
+        line = (f"{'ok  ' if ok else 'FAIL'}  {(s.lesson + '  ' + s.student):<{width}} expected "
                 f"{_pts(s.expected_total):>3}  got {_pts(total):>3}  ({s.description})")
         out(line)
         if not ok:
