@@ -75,7 +75,7 @@ SOLUTION_MODULES: dict[str, tuple[str, ...]] = {
     "03_transformer_encoder": ("embeddings", "layers"),
     "04_transformer_decoder": ("layers", "models"),
     "05_masked_lm": ("mlm", "models"),
-    "06_denoising": ("denoising", "models"),
+    "06_denoising": ("denoising",),  # the EncoderDecoder of reference.models is a provided block
     "07_training_objective": ("objectives",),
     "08_fine_tuning": ("models",),
 }
