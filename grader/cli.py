@@ -55,8 +55,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_fixtures(args: argparse.Namespace) -> int:
-    from .course import FIXTURES_FILE, Course, available_lessons
-    from .fixtures import write_fixtures
+    from .course import FIXTURES_FILE, Course, available_lessons, write_lesson_fixtures
 
     lessons = args.lessons or available_lessons(args.solutions)
     targets = [Path(args.lessons_dir)]
@@ -66,7 +65,7 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
     for lesson in lessons:
         for base in targets:
             if (base / lesson).is_dir():
-                print(f"wrote {write_fixtures(lesson, base / lesson / FIXTURES_FILE)}")
+                print(f"wrote {write_lesson_fixtures(lesson, base / lesson / FIXTURES_FILE)}")
     return 0
 
 

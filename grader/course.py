@@ -249,7 +249,6 @@ def build_lesson_source(course: Course, lesson: str, solutions_dir: str | Path =
     """Write ``source/<lesson>/``: the source notebook, any data files of the
     lesson, ``labkit/``, ``fixtures.pt`` and, if the lesson has them, ``blocks/``."""
     from .blocks import copy_blocks
-    from .fixtures import write_fixtures
 
     src = Path(solutions_dir) / lesson
     dest = course.source / lesson
@@ -257,7 +256,7 @@ def build_lesson_source(course: Course, lesson: str, solutions_dir: str | Path =
         shutil.rmtree(dest)
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*NOT_SHIPPED))
     shutil.copytree(LABKIT_DIR, dest / "labkit", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    write_fixtures(lesson, dest / FIXTURES_FILE)
+    write_lesson_fixtures(lesson, dest / FIXTURES_FILE)
     blocks = lesson_blocks(lesson, solutions_dir)
     used = notebook_block_imports(dest / f"{lesson}.ipynb")
     shipped = set(blocks)
@@ -268,6 +267,20 @@ def build_lesson_source(course: Course, lesson: str, solutions_dir: str | Path =
     if blocks:
         copy_blocks(blocks, dest / "blocks", withheld=SOLUTION_MODULES.get(lesson, ()))
     return dest
+
+
+def write_lesson_fixtures(lesson: str, path: str | Path) -> Path:
+    """``grader.fixtures.write_fixtures`` with torch's global random state seeded
+    (and restored afterwards), so that the fixtures are the same on every build even
+    when a catalogued mistake draws from the global generator (e.g. one that ignores
+    the ``generator`` argument): ``lessons/`` can then be compared with a rebuild."""
+    import torch
+
+    from .fixtures import write_fixtures
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return write_fixtures(lesson, path)
 
 
 def notebook_block_imports(path: str | Path) -> set[str]:
