@@ -17,8 +17,12 @@ Autograde, per notebook (nbgrader runs two lists):
     1. :class:`PrepareEvidence` - before Execute: write ``.lab_seed.json`` (the
        student's hidden-test seed, from the course secret) and delete stale
        ``.lab_evidence/`` that came with the submission;
-    2. ``Execute`` (nbgrader) - run the notebook in a kernel; each restored test
-       cell's hidden part records the student's outputs as plain tensors;
+    2. :class:`SafeExecute` (nbgrader's ``Execute`` in the sandbox of
+       :mod:`grader.sandbox`) - run the notebook in a kernel with no network, no view
+       of the course, its own uid and resource limits; each restored test cell's
+       hidden part records the student's outputs as plain tensors. A hang, a dead
+       kernel or an output flood ends or trims this notebook only; the cells not
+       reached score 0 with the reason (``resources["lab_faults"]``);
     3. ``IgnorePattern`` (nbgrader; off unless configured) - drop matching stderr;
     4. :class:`RescueStderr` - stderr streams become prefixed stdout, so a warning
        never zeroes a cell;
@@ -38,7 +42,8 @@ from .drop_stray_metadata import DropStrayMetadata
 from .hidden_verdicts import HiddenVerdicts
 from .prepare_evidence import PrepareEvidence
 from .rescue_stderr import RescueStderr
+from .safe_execute import SafeExecute
 from .strip_hidden_tests import StripHiddenTests
 
 __all__ = ["DropStrayMetadata", "HiddenVerdicts", "LabPreprocessor", "PrepareEvidence", "RescueStderr",
-           "StripHiddenTests"]
+           "SafeExecute", "StripHiddenTests"]

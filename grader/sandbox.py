@@ -1,0 +1,439 @@
+"""The sandbox a student's kernel runs in at autograde (bubblewrap, Linux).
+
+Each kernel is started as::
+
+    bwrap --unshare-ipc --unshare-pid --unshare-net --unshare-uts --unshare-cgroup-try
+          --die-with-parent --clearenv --setenv ... (a short list; no JPY_PARENT_PID)
+          --ro-bind /usr /usr (+ /bin /lib /lib64 /sbin links) --ro-bind /etc /etc
+          --proc /proc --dev /dev --tmpfs /tmp (size-limited: HOME and TMPDIR)
+          --ro-bind <python's base install> --ro-bind <the venv>   (read-only)
+          --bind <the notebook's folder> (the only writable host folder)
+          --bind <a private run folder> (connection file and ipc sockets)
+          -- setpriv --reuid <uid> --regid <gid> --clear-groups --no-new-privs
+                     --inh-caps=-all --bounding-set=-all
+          -- prlimit --as --cpu --nproc --fsize --nofile --core=0
+          -- python -m ipykernel_launcher -f <connection file>
+
+so the kernel and everything it starts:
+
+* has no network (a new network namespace; the kernel talks to the grader over
+  Unix sockets, jupyter's ``ipc`` transport);
+* sees only the system folders, the Python environment and its own lesson folder
+  (the student's autograded copy: the notebook, labkit/, blocks/, fixtures.pt).
+  The project folder is not mounted, so the course source, the gradebook, the
+  course secret, ``solutions/`` and the ``reference``/``grader`` packages (installed
+  editable from the project folder) cannot be read or imported, nor can other
+  students' folders;
+* writes only its own folder and a private tmpfs;
+* runs as an unprivileged uid of its own (one per concurrent grader slot, so the
+  process-count limit, which the kernel counts per real uid, is not shared), with
+  limits on address space, CPU time, processes, file size and open files;
+* dies with its grader: a new pid namespace, ``--die-with-parent``, and every
+  process of the slot's uid is killed when the notebook ends.
+
+Where bubblewrap or namespaces are not available, :meth:`Sandbox.probe` says why,
+and grading refuses unless the instructor opts out explicitly
+(``Sandbox.unsafe_no_sandbox``, the CLI's ``--unsafe-no-sandbox``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Bool, Dict, Integer, List, Unicode
+from traitlets.config import Configurable
+
+GiB = 1 << 30
+MiB = 1 << 20
+
+#: Environment variables passed from the grader to the kernel (all others are dropped).
+PASSED_ENV = ("NBGRADER_EXECUTION", "MPLBACKEND", "LANG", "LC_ALL", "PYTHONHASHSEED", "TZ")
+
+LOCK_DIR = Path(tempfile.gettempdir()) / "pretraining-lab-sandbox-slots"
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot start here; the message says why and what to do."""
+
+
+class Sandbox(Configurable):
+    """How a student's kernel is confined at autograde (see the module docstring)."""
+
+    unsafe_no_sandbox = Bool(
+        False,
+        help="UNSAFE: run students' kernels WITHOUT the sandbox, with the grader's own "
+        "permissions, network and file access (the course secret, the gradebook and "
+        "other students' files become readable and writable by student code). Only for "
+        "machines where bubblewrap cannot run; the CLI's --unsafe-no-sandbox sets it and "
+        "prints a warning.",
+    ).tag(config=True)
+
+    bwrap = Unicode("bwrap", help="The bubblewrap executable (a name on PATH or a path). "
+                    "Debian/Ubuntu: apt-get install bubblewrap.").tag(config=True)
+
+    uid_base = Integer(
+        64100,
+        help="Kernels run as uid uid_base + slot (slot 0, 1, ... one per concurrently "
+        "grading process, claimed with a lock file), so each has its own process count "
+        "and its leftovers can be killed by uid. Choose a range no real user has.",
+    ).tag(config=True)
+
+    slots = Integer(64, help="How many uids (from uid_base) graders may claim at once.").tag(config=True)
+
+    gid = Integer(65534, help="The group id kernels run with (65534: nogroup).").tag(config=True)
+
+    memory = Integer(
+        6 * GiB,
+        help="Address-space limit (RLIMIT_AS, bytes) of every process in the sandbox. "
+        "Importing torch, numpy and matplotlib needs about 0.7 GiB; beyond the limit "
+        "allocations fail (MemoryError / RuntimeError in the cell). 0: no limit.",
+    ).tag(config=True)
+
+    cpu_time = Integer(
+        900,
+        help="CPU-time limit (RLIMIT_CPU, seconds) of every process in the sandbox; a "
+        "process that exceeds it is killed (SIGXCPU/SIGKILL). 0: no limit.",
+    ).tag(config=True)
+
+    processes = Integer(
+        128,
+        help="Process and thread limit (RLIMIT_NPROC) for the kernel's uid: the kernel "
+        "with its threads needs about 20; a fork bomb stops here. 0: no limit.",
+    ).tag(config=True)
+
+    file_size = Integer(
+        512 * MiB,
+        help="Largest file a sandboxed process may write (RLIMIT_FSIZE, bytes). 0: no limit.",
+    ).tag(config=True)
+
+    open_files = Integer(256, help="Open-file limit (RLIMIT_NOFILE) in the sandbox. 0: no "
+                         "limit.").tag(config=True)
+
+    tmp_size = Integer(256 * MiB, help="Size of the sandbox's private /tmp (a tmpfs that is "
+                       "also HOME and TMPDIR), bytes.").tag(config=True)
+
+    threads = Integer(
+        0,
+        help="OMP_NUM_THREADS / MKL_NUM_THREADS in the kernel (torch's intra-op threads). "
+        "0: the machine's cores divided by the number of grading workers.",
+    ).tag(config=True)
+
+    read_only = List(
+        Unicode(), [],
+        help="Extra host paths mounted read-only at the same place (e.g. a data set the "
+        "lessons read). Never the course folder or the project folder.",
+    ).tag(config=True)
+
+    extra_env = Dict(
+        {}, help="Extra environment variables set in the kernel.").tag(config=True)
+
+    # --- the command -------------------------------------------------------------------
+
+    def python_roots(self) -> list[str]:
+        """What the kernel's interpreter needs: the venv and the base installation."""
+        roots = []
+        for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
+            real = os.path.realpath(p)
+            if not real.startswith("/usr/"):
+                roots.append(p)
+                if real != p:
+                    roots.append(real)
+        return sorted(set(roots))
+
+    def resolved_bwrap(self) -> str | None:
+        return shutil.which(self.bwrap)
+
+    def thread_count(self, workers: int = 1) -> int:
+        if self.threads > 0:
+            return self.threads
+        return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+    def command(self, kernel_cmd: list[str], *, folder: str | Path, run_dir: str | Path,
+                uid: int, env: dict[str, str] | None = None, workers: int = 1) -> list[str]:
+        """``kernel_cmd`` wrapped in bwrap, setpriv and prlimit."""
+        bwrap = self.resolved_bwrap()
+        if bwrap is None:
+            raise SandboxUnavailable(_missing_bwrap(self.bwrap))
+        folder, run_dir = str(Path(folder).resolve()), str(Path(run_dir).resolve())
+        args = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                "--unshare-cgroup-try", "--die-with-parent", "--hostname", "sandbox",
+                "--ro-bind", "/usr", "/usr"]
+        for name in ("bin", "lib", "lib32", "lib64", "sbin"):
+            path = Path("/") / name
+            if path.is_symlink():
+                args += ["--symlink", os.readlink(path), str(path)]
+            elif path.is_dir():
+                args += ["--ro-bind", str(path), str(path)]
+        args += ["--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", str(self.tmp_size), "--tmpfs", "/tmp"]
+        mounts = [(p, "ro") for p in [*self.python_roots(), *self.read_only]]
+        mounts += [(folder, "rw"), (run_dir, "rw")]
+        made: set[str] = {"/", "/tmp", "/usr", "/etc"}
+        for path, _ in mounts:  # parents bwrap would otherwise create as 0700
+            for parent in reversed(Path(path).parents):
+                p = str(parent)
+                if p not in made:
+                    made.add(p)
+                    args += ["--perms", "0755", "--dir", p]
+        for path, mode in mounts:
+            if os.path.exists(path):
+                args += ["--ro-bind" if mode == "ro" else "--bind", path, path]
+        args += ["--chdir", folder, "--clearenv"]
+        threads = str(self.thread_count(workers))
+        kernel_env = {"PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp",
+                      "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "LANG": "C.UTF-8",
+                      "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+                      "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
+                      "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        for key in PASSED_ENV:
+            if env and key in env:
+                kernel_env[key] = env[key]
+        kernel_env.update(self.extra_env)
+        for key, value in sorted(kernel_env.items()):
+            args += ["--setenv", key, str(value)]
+        args += ["--", shutil.which("setpriv") or "setpriv", "--reuid", str(uid), "--regid",
+                 str(self.gid), "--clear-groups", "--no-new-privs", "--inh-caps=-all",
+                 "--bounding-set=-all", "--", shutil.which("prlimit") or "prlimit", "--core=0"]
+        for flag, value in (("--as", self.memory), ("--cpu", self.cpu_time),
+                            ("--nproc", self.processes), ("--fsize", self.file_size),
+                            ("--nofile", self.open_files)):
+            if value > 0:
+                args.append(f"{flag}={value}")
+        return [*args, "--", *kernel_cmd]
+
+    def probe(self) -> None:
+        """Start a trivial sandbox with the full set of options; raise
+        :class:`SandboxUnavailable` saying why when it cannot run."""
+        if not sys.platform.startswith("linux"):
+            raise SandboxUnavailable("the sandbox needs Linux (bubblewrap and namespaces)")
+        if self.resolved_bwrap() is None:
+            raise SandboxUnavailable(_missing_bwrap(self.bwrap))
+        if os.geteuid() != 0:
+            raise SandboxUnavailable(
+                "the sandbox runs each kernel as its own unprivileged uid, which needs the "
+                "grader to run as root (or in a container as root)")
+        for tool in ("setpriv", "prlimit"):
+            if shutil.which(tool) is None:
+                raise SandboxUnavailable(f"{tool} (util-linux) is missing")
+        with tempfile.TemporaryDirectory(prefix="lab-probe-") as tmp:
+            folder = Path(tmp) / "work"
+            folder.mkdir()
+            os.chown(folder, self.uid_base, self.gid)
+            cmd = self.command([sys.executable, "-c", PROBE], folder=folder, run_dir=folder,
+                               uid=self.uid_base)
+            try:
+                done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise SandboxUnavailable(f"bubblewrap did not run: {exc}") from None
+            if done.returncode != 0 or "sandbox-ok" not in done.stdout:
+                detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+                raise SandboxUnavailable(
+                    "bubblewrap could not start a sandbox here (namespaces disabled, or a "
+                    "container without the needed privileges?): " + " | ".join(detail))
+
+
+PROBE = """
+import os, socket
+assert os.getuid() != 0
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=1)
+    raise SystemExit("network reachable")
+except OSError:
+    pass
+print("sandbox-ok")
+"""
+
+
+def _missing_bwrap(name: str) -> str:
+    return (f"bubblewrap ({name!r}) is not installed; install it (Debian/Ubuntu: "
+            "apt-get install -y bubblewrap; Fedora: dnf install bubblewrap) or, only if you "
+            "accept running students' code with the grader's own permissions, pass "
+            "--unsafe-no-sandbox")
+
+
+# --- uid slots ---------------------------------------------------------------------------
+
+class UidSlot:
+    """A uid claimed for this process's kernels (a lock file held for the process's life)."""
+
+    def __init__(self, uid: int, fh: Any) -> None:
+        self.uid = uid
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+_SLOT: UidSlot | None = None
+
+
+def claim_uid(base: int, count: int) -> UidSlot:
+    """The first uid in ``base .. base+count-1`` no other live grader holds (cached
+    per process)."""
+    global _SLOT
+    if _SLOT is not None and _SLOT._fh is not None and _SLOT.uid >= base:
+        return _SLOT
+    LOCK_DIR.mkdir(mode=0o755, exist_ok=True)
+    for uid in range(base, base + count):
+        fh = open(LOCK_DIR / f"uid-{uid}.lock", "a+")  # noqa: SIM115 - held open
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            continue
+        kill_uid(uid)  # a previous holder's leftovers
+        _SLOT = UidSlot(uid, fh)
+        return _SLOT
+    raise SandboxUnavailable(f"all {count} sandbox uids from {base} are in use")
+
+
+def uid_processes(uid: int) -> list[int]:
+    """Pids whose real uid is ``uid``."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                for line in fh:
+                    if line.startswith("Uid:"):
+                        if int(line.split()[1]) == uid:
+                            pids.append(int(entry))
+                        break
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+def kill_uid(uid: int, rounds: int = 20) -> int:
+    """SIGKILL every process of ``uid`` (repeated: a fork bomb forks while we kill);
+    the number killed."""
+    if uid == 0 or uid == os.getuid():
+        raise ValueError("refusing to kill the grader's own uid")
+    killed = 0
+    for _ in range(rounds):
+        pids = uid_processes(uid)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+        time.sleep(0.05)
+    return killed
+
+
+def chown_tree(path: str | Path, uid: int, gid: int) -> None:
+    """chown a folder and everything in it, never following links."""
+    path = str(path)
+    os.chown(path, uid, gid, follow_symlinks=False)
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            try:
+                os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
+            except OSError:
+                pass
+
+
+def remove_specials(path: str | Path) -> list[str]:
+    """Delete symbolic links, fifos, sockets and devices under ``path`` (what a
+    kernel could leave to make the trusted grader follow or block on); the paths
+    removed, relative."""
+    removed = []
+    for root, dirs, files in os.walk(str(path)):
+        for name in list(dirs) + files:
+            full = os.path.join(root, name)
+            st = os.lstat(full)
+            import stat as _stat
+
+            if _stat.S_ISDIR(st.st_mode) or _stat.S_ISREG(st.st_mode):
+                continue
+            try:
+                os.unlink(full)
+                removed.append(os.path.relpath(full, str(path)))
+            except OSError:
+                pass
+            if name in dirs:
+                dirs.remove(name)
+    return removed
+
+
+# --- the kernel manager ------------------------------------------------------------------
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """jupyter's kernel manager with the kernel command wrapped by :class:`Sandbox`.
+
+    Set ``sandbox``, ``folder`` (the notebook's folder), ``run_dir`` and ``uid``
+    before starting. The kernel talks over Unix sockets in ``run_dir`` (transport
+    ``ipc``), is interrupted by message (no signal crosses the sandbox), and its own
+    stdout/stderr go to ``run_dir/kernel.log``."""
+
+    sandbox: Sandbox | None = None
+    folder: str = ""
+    run_dir: str = ""
+    uid: int = -1
+    workers: int = 1
+
+    def configure(self, sandbox: Sandbox, folder: str, run_dir: str, uid: int,
+                  workers: int = 1) -> None:
+        self.sandbox, self.folder, self.run_dir, self.uid = sandbox, folder, run_dir, uid
+        self.workers = workers
+        self.transport = "ipc"
+        self.ip = os.path.join(run_dir, "k")
+        self.connection_file = os.path.join(run_dir, "kernel.json")
+
+    @property
+    def log_path(self) -> str:
+        return os.path.join(self.run_dir, "kernel.log")
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        assert self.sandbox is not None, "configure() the sandboxed kernel manager first"
+        os.chown(self.connection_file, self.uid, self.sandbox.gid)
+        env = kw.pop("env", None) or {}
+        kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        cmd = self.sandbox.command(kernel_cmd, folder=self.folder, run_dir=self.run_dir,
+                                   uid=self.uid, env=env, workers=self.workers)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the kernel's stdout and stderr
+        kw["stdout"] = log
+        kw["stderr"] = subprocess.STDOUT
+        kw["stdin"] = subprocess.DEVNULL
+        try:
+            await super()._async_launch_kernel(cmd, **kw)
+        finally:
+            log.close()
+
+    async def _async_interrupt_kernel(self) -> None:
+        if self.has_kernel:
+            msg = self.session.msg("interrupt_request", content={})
+            self._connect_control_socket()
+            self.session.send(self._control_socket, msg)
+
+    interrupt_kernel = _async_interrupt_kernel  # type: ignore[assignment]
+
+    def exit_status(self) -> int | None:
+        process = getattr(self.provisioner, "process", None)
+        return None if process is None else process.poll()
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            with open(self.log_path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - 4096))
+                text = fh.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return "\n".join(text.strip().splitlines()[-lines:])
