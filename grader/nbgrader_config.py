@@ -15,7 +15,6 @@ from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
-    Execute,
     GetGrades,
     IgnorePattern,
     LimitOutput,
@@ -29,6 +28,7 @@ from grader.nbgrader_ext import (
     HiddenVerdicts,
     PrepareEvidence,
     RescueStderr,
+    SafeExecute,
     StripHiddenTests,
 )
 
@@ -69,8 +69,10 @@ c.Autograde.autograde_preprocessors = [
     # Before the kernel runs: write .lab_seed.json (this student's seed) into the
     # notebook's folder and delete any .lab_evidence/ the submission brought along.
     PrepareEvidence,
-    # nbgrader runs the notebook; hidden parts of test cells record plain-tensor evidence.
-    Execute,
+    # nbgrader's Execute in the sandbox (grader/sandbox.py); hidden parts of test cells
+    # record plain-tensor evidence. A hang, crash or output flood costs only the cells
+    # it reaches, with the reason in the cell and the verdict log.
+    SafeExecute,
     # nbgrader's stderr filter (off unless IgnorePattern.pattern is set).
     IgnorePattern,
     # stderr -> prefixed stdout: a warning never zeroes a cell (nbgrader #1904).
@@ -97,6 +99,25 @@ c.Execute.interrupt_on_timeout = True
 # The kernel's own log (e.g. ipykernel's note about unencrypted TCP on loopback) is
 # not the student's output; keep it off the grader's terminal.
 c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
+# The whole notebook, kernel start included; cells not reached score 0 with the reason.
+c.SafeExecute.notebook_timeout = 900
+# A cell's output beyond this many bytes is dropped with a note (output floods).
+c.SafeExecute.cell_output_bytes = 2 * 1024 * 1024
+
+# --- the sandbox (grader/sandbox.py; bubblewrap) ----------------------------------------
+# Students' kernels run with no network, seeing only the Python environment (read-only)
+# and their own lesson folder (the only writable place, with a private /tmp), as an
+# unprivileged uid of their own. `pretraining-lab autograde` refuses to run where the
+# sandbox cannot start, unless given --unsafe-no-sandbox (never set it here).
+c.Sandbox.memory = 6 * 1024**3          # RLIMIT_AS per process, bytes (torch needs ~0.7 GiB)
+c.Sandbox.cpu_time = 900                # RLIMIT_CPU per process, seconds
+c.Sandbox.processes = 128               # RLIMIT_NPROC for the kernel's uid (fork bombs)
+c.Sandbox.file_size = 512 * 1024**2     # RLIMIT_FSIZE, bytes
+c.Sandbox.open_files = 256              # RLIMIT_NOFILE
+c.Sandbox.tmp_size = 256 * 1024**2      # the private /tmp (HOME, TMPDIR), bytes
+c.Sandbox.uid_base = 64100              # kernels run as uid 64100, 64101, ... (one per worker)
+c.Sandbox.gid = 65534                   # nogroup
+c.Sandbox.threads = 0                   # torch threads per kernel; 0: cores / workers
 
 # --- feedback ---------------------------------------------------------------------------
 # GetGrades -> StripHiddenTests -> CSSHTMLHeaderPreprocessor: the feedback shows each

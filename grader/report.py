@@ -31,6 +31,8 @@ class Submission:
     cells: dict[str, CellResult] = field(default_factory=dict)
     status: str = "graded"  # "graded", "error" or "not graded"
     reason: str | None = None
+    #: what went wrong while grading (a timeout, a dead kernel, an unreadable file, ...)
+    faults: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -85,6 +87,7 @@ def collect(course: Course) -> ReportData:
                 log = _read_verdicts(course.root, assignment.name, student) or {}
                 verdicts = log.get("cells", {})
                 result = Submission(student, assignment.name)
+                result.faults = [str(f) for f in log.get("faults", [])]
                 autograded = (course.autograded / student / assignment.name).is_dir()
                 if log.get("status") == "error":
                     result.status, result.reason = "error", log.get("reason")
@@ -171,6 +174,12 @@ def format_report(data: ReportData, *, top: int = 10) -> str:
         out += _table(["count", "exercise", "mistake"], rows, right={0})
     else:
         out.append("  (none)")
+
+    faulty = [s for s in data.submissions if s.faults]
+    if faulty:
+        out += ["", "== Faults while grading (the cells they reached scored 0) =="]
+        for s in faulty:
+            out += [f"  {s.student} / {s.lesson}: {f}" for f in s.faults]
 
     problems = [s for s in data.submissions if s.status != "graded"]
     if problems:

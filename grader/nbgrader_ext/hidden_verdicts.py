@@ -54,6 +54,7 @@ class HiddenVerdicts(LabPreprocessor):
         self._seed = self.seed(resources)
         self._known = set(list_exercises(self._lesson))
         self._verdicts: dict[str, dict[str, Any]] = {}
+        self._faults = resources.get("lab_faults", [])
         nb, resources = super().preprocess(nb, resources)
         self._write_log(nbg)
         return nb, resources
@@ -105,6 +106,8 @@ class HiddenVerdicts(LabPreprocessor):
             "student": nbg["student"], "lesson": nbg["assignment"], "notebook": nbg["notebook"],
             "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "status": "graded", "cells": self._verdicts,
+            # What SafeExecute saw go wrong in the kernel (timeouts, a dead kernel, ...).
+            "faults": list(self._faults),
         }
         # Written atomically: a report never reads half a file.
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
