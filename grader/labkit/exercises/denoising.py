@@ -1223,11 +1223,11 @@ class Seq2SeqLoss(Harness):
     name = "seq2seq_loss"
     title = "teacher-forced cross-entropy over the target tokens: per-token mean and sum"
     grad_inputs = ("logits",)
-    # Measured (tests/grader/test_denoising.py, python -m tests.grader.test_denoising): float32
+    # Measured (python -m tests.grader.test_denoising): the float32 bank of correct
     # alternatives against the float64 reference over 300 seeds, visible and hidden cases:
-    # max abs error 1.5e-5 on "sum" (relative 3.4e-7), 9.5e-7 on "mean", 2.4e-7 on the
-    # gradients. The tolerance is about 10x that.
-    tolerance = Tolerance(atol=1e-5, rtol=5e-6)
+    # max abs error 7.9e-7 on "mean", 1.2e-5 on "sum" (relative 1.6e-7; sums reach ~70),
+    # 6.5e-7 on the gradients. The tolerance is about 10x that.
+    tolerance = Tolerance(atol=7e-6, rtol=2e-6)
 
     def cases(self, gen: torch.Generator, *, hidden: bool) -> list[Case]:
         # Rows differ in their number of targets (a per-sequence mean differs from the
