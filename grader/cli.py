@@ -85,19 +85,28 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_autograde(args: argparse.Namespace) -> int:
-    from .submissions import autograde
+    from .batch import run_batch
 
     def progress(o) -> None:  # noqa: ANN001
-        if o.ok:
-            print(f"{o.lesson} {o.student}: {o.score:g}/{o.max_score:g} ({o.seconds:.1f} s)")
-        else:
-            print(f"{o.lesson} {o.student}: NOT GRADED ({o.seconds:.1f} s): {o.error}")
+        if not args.quiet:
+            state = (f"{o.score:g}/{o.max_score:g}" if o.ok else f"NOT GRADED: {o.error}")
+            faults = f"  [{'; '.join(o.faults)}]" if o.faults else ""
+            tqdm_write(f"{o.lesson} {o.student}: {state} ({o.seconds:.1f} s){faults}")
 
-    outcomes = autograde(_course(args), args.student, args.lesson, progress=progress)
+    from tqdm import tqdm
+
+    tqdm_write = tqdm.write
+    outcomes = run_batch(_course(args), args.student, args.lesson, workers=args.workers,
+                         force=args.force, unsafe_no_sandbox=args.unsafe_no_sandbox,
+                         progress=progress, show_bar=not args.no_progress,
+                         warn=lambda m: print(m, file=sys.stderr))
     if not outcomes:
         print("no submissions matched")
+    skipped = [o for o in outcomes if o.skipped]
     failed = [o for o in outcomes if not o.ok]
-    print(f"autograded {len(outcomes) - len(failed)} of {len(outcomes)} submissions")
+    graded = len(outcomes) - len(failed) - len(skipped)
+    print(f"autograded {graded} of {len(outcomes) - len(skipped)} submissions"
+          + (f"; {len(skipped)} already graded, skipped (--force regrades them)" if skipped else ""))
     return 1 if failed else 0
 
 
@@ -186,10 +195,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", action="store_true", help="replace existing submissions (the "
                    "old ones are moved to backup/)")
 
-    p = add("autograde", "autograde submissions with nbgrader (the course's pipeline: the "
-            "hidden-test verdicts are computed outside the student's kernel)", cmd_autograde)
+    p = add("autograde", "autograde submissions with nbgrader (the course's pipeline: each "
+            "kernel in a sandbox, the hidden-test verdicts computed outside it), in parallel "
+            "worker processes; a rerun grades only what is not graded yet", cmd_autograde)
     course_opt(p)
     filters(p)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="worker processes grading in parallel (default: the number of cores)")
+    p.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true", help="no line per submission")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="UNSAFE: run students' code without the sandbox (with the grader's "
+                   "permissions, network and files) where bubblewrap cannot run")
 
     p = add("feedback", "generate HTML feedback (nbgrader generate_feedback, hidden tests "
             "removed) for autograded submissions", cmd_feedback)
@@ -231,12 +249,13 @@ def main(argv: list[str] | None = None) -> int:
         warnings.filterwarnings("ignore", message=".*not in session.*")
         # nbgrader adds back a deleted test cell without a cell id (nbformat warns).
         warnings.filterwarnings("ignore", message="Cell is missing an id field")
+    from .batch import BatchError
     from .course import NbGraderError
     from .submissions import SubmissionError
 
     try:
         return args.fn(args)
-    except (SubmissionError, NbGraderError, FileNotFoundError, ValueError) as exc:
+    except (SubmissionError, NbGraderError, BatchError, FileNotFoundError, ValueError) as exc:
         print(f"pretraining-lab {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
