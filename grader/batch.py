@@ -311,6 +311,8 @@ def _worker_main(conn: Any, course_root: str, work_root: str,
     """A pool worker: import the heavy modules once, then grade what it is sent."""
     import warnings
 
+    _die_with_parent()
+
     warnings.filterwarnings("ignore")
     import nbgrader.apps  # noqa: F401
     import torch  # noqa: F401
@@ -329,6 +331,21 @@ def _worker_main(conn: Any, course_root: str, work_root: str,
         student, lesson, fallback = task
         conn.send(("done", grade_private(course_root, work_root, student, lesson, overrides,
                                          fallback)))
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this worker when the grader dies (a killed grader leaves no worker
+    writing into the work folder of the next run); its kernels die with it."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:
+        os._exit(1)
 
 
 # --- the parent's side ---------------------------------------------------------------------

@@ -1,0 +1,200 @@
+"""The kernel sandbox (``grader.sandbox``) and ``SafeExecute``: one sandboxed kernel
+runs cells that try to read, write, connect and linger; then the refusal when the
+sandbox cannot start, and the small helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from traitlets.config import Config
+
+from grader.batch import BatchError, check_sandbox
+from grader.course import PROJECT_ROOT, Course
+from grader.nbgrader_ext.safe_execute import SafeExecute, describe_exit
+from grader.sandbox import Sandbox, SandboxUnavailable, remove_specials, uid_processes
+from tests.grader.sandbox_support import require_bwrap
+
+PROBE_READ = """import json, importlib
+out = {}
+for path in PATHS:
+    try:
+        with open(path, "rb") as fh:
+            fh.read(10)
+        out[path] = "read"
+    except Exception as exc:
+        out[path] = type(exc).__name__
+for mod in ("grader", "reference", "grader.catalogue"):
+    try:
+        importlib.import_module(mod)
+        out[mod] = "imported"
+    except Exception as exc:
+        out[mod] = type(exc).__name__
+print(json.dumps(out))"""
+
+PROBE_WRITE = """import json
+out = {}
+for path in PATHS:
+    try:
+        with open(path, "w") as fh:
+            fh.write("x")
+        out[path] = "written"
+    except Exception as exc:
+        out[path] = type(exc).__name__
+print(json.dumps(out))"""
+
+PROBE_NET = """import json, socket
+out = {}
+for host, port in TARGETS:
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+        out[host] = "connected"
+    except OSError as exc:
+        out[host] = type(exc).__name__
+print(json.dumps(out))"""
+
+PROBE_PROCS = """import json, os, subprocess
+subprocess.Popen(["sleep", "3600"], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    import time
+    time.sleep(3600)
+print(json.dumps({"uid": os.getuid(), "gid": os.getgid(), "cwd": os.getcwd(),
+                  "env": sorted(os.environ)}))"""
+
+
+def _json(cell) -> dict:
+    text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+    return json.loads(text.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory):
+    require_bwrap()
+    root = tmp_path_factory.mktemp("sbx") / "course"
+    mine = root / "autograded" / "alice" / "lesson"
+    theirs = root / "autograded" / "bob" / "lesson"
+    mine.mkdir(parents=True)
+    theirs.mkdir(parents=True)
+    (root / "gradebook.db").write_text("the gradebook")
+    (root / ".lab_secret").write_text("s" * 64)
+    (root / "source").mkdir()
+    (root / "source" / "hidden.ipynb").write_text("{}")
+    (theirs / "answer.txt").write_text("bob's answer")
+    secret_paths = [str(root / "gradebook.db"), str(root / ".lab_secret"),
+                    str(root / "source" / "hidden.ipynb"), str(theirs / "answer.txt"),
+                    str(PROJECT_ROOT / "grader" / "sandbox.py"),
+                    str(PROJECT_ROOT / "solutions"), "/root/.bash_history"]
+    outside = [str(root / "hack.txt"), str(theirs / "answer.txt"), str(root / "gradebook.db"),
+               os.path.join(sys.prefix, "hack.txt"), "/etc/hack", "/usr/hack"]
+    inside = [str(mine / "mine.txt"), "/tmp/scratch.txt"]
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.setblocking(False)
+    targets = [("127.0.0.1", listener.getsockname()[1]), ("1.1.1.1", 53)]
+    nb = new_notebook(cells=[
+        new_code_cell(PROBE_READ.replace("PATHS", repr(secret_paths))),
+        new_code_cell(PROBE_WRITE.replace("PATHS", repr(outside + inside))),
+        new_code_cell(PROBE_NET.replace("TARGETS", repr(targets))),
+        new_code_cell(PROBE_PROCS),
+    ])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cfg = Config()
+    cfg.Execute.timeout = 60
+    pp = SafeExecute(config=cfg)
+    nb, resources = pp.preprocess(nb, {"metadata": {"path": str(mine)}})
+    try:
+        listener.accept()[0].close()
+        reached = True
+    except BlockingIOError:
+        reached = False
+    listener.close()
+    results = [_json(c) for c in nb.cells]
+    return {"root": root, "mine": mine, "theirs": theirs, "results": results, "reached": reached,
+            "faults": resources["lab_faults"], "secret_paths": secret_paths, "outside": outside,
+            "inside": inside, "uid": pp._uid}
+
+
+def test_kernel_cannot_read_the_course_the_project_or_other_students(probed):
+    reads = probed["results"][0]
+    for path in probed["secret_paths"]:
+        assert reads[path] in ("FileNotFoundError", "PermissionError"), (path, reads[path])
+    for mod in ("grader", "reference", "grader.catalogue"):
+        assert reads[mod] == "ModuleNotFoundError", reads
+
+
+def test_kernel_writes_only_its_folder_and_private_tmp(probed):
+    writes = probed["results"][1]
+    for path in probed["outside"]:
+        assert writes[path] != "written", path
+    for path in probed["inside"]:
+        assert writes[path] == "written", path
+    assert not (probed["root"] / "hack.txt").exists()
+    assert (probed["theirs"] / "answer.txt").read_text() == "bob's answer"
+    assert (probed["root"] / "gradebook.db").read_text() == "the gradebook"
+    mine = probed["mine"] / "mine.txt"
+    assert mine.stat().st_uid == os.getuid()  # given back to the grader
+
+
+def test_kernel_has_no_network(probed):
+    net = probed["results"][2]
+    assert set(net.values()) <= {"OSError", "ConnectionRefusedError", "TimeoutError"}, net
+    assert "connected" not in net.values()
+    assert not probed["reached"]
+
+
+def test_kernel_runs_unprivileged_and_leaves_no_process(probed):
+    info = probed["results"][3]
+    assert info["uid"] == probed["uid"] and info["uid"] >= Sandbox().uid_base
+    assert info["cwd"] == str(probed["mine"])
+    assert "JPY_PARENT_PID" not in info["env"]
+    assert not any(k.startswith(("LAB", "PRETRAINING")) for k in info["env"])
+    assert uid_processes(probed["uid"]) == []
+    assert probed["faults"] == []
+
+
+def test_grading_refuses_without_the_sandbox(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n"
+                                                 "c.Sandbox.bwrap = '/nonexistent/bwrap'\n")
+    with pytest.raises(SandboxUnavailable, match="apt-get install -y bubblewrap"):
+        Sandbox(bwrap="/nonexistent/bwrap").probe()
+    with pytest.raises(BatchError, match="refusing to autograde.*bubblewrap"):
+        check_sandbox(Course(tmp_path))
+    warned = []
+    check_sandbox(Course(tmp_path), unsafe_no_sandbox=True, warn=warned.append)
+    assert warned and "WITHOUT the sandbox" in warned[0]
+
+
+def test_describe_exit_in_plain_words():
+    assert "segmentation fault" in describe_exit(128 + signal.SIGSEGV)
+    assert "exited with status 3" in describe_exit(3)
+    assert "killed" in describe_exit(-signal.SIGKILL)
+    assert "stopped answering" in describe_exit(None)
+
+
+def test_remove_specials(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "ok.txt").write_text("x")
+    os.symlink("/etc/passwd", tmp_path / "d" / "link")
+    os.mkfifo(tmp_path / "fifo")
+    removed = remove_specials(tmp_path)
+    assert sorted(removed) == ["d/link", "fifo"]
+    assert (tmp_path / "d" / "ok.txt").exists()
+
+
+def test_sandbox_command_hides_the_project(tmp_path):
+    cmd = Sandbox().command(["python"], folder=tmp_path, run_dir=tmp_path, uid=64100)
+    joined = " ".join(cmd)
+    assert "--unshare-net" in cmd and "--unshare-pid" in cmd and "--die-with-parent" in cmd
+    binds = [cmd[i + 1] for i, a in enumerate(cmd) if a in ("--bind", "--ro-bind")]
+    assert str(PROJECT_ROOT) not in binds
+    assert all(not b.startswith(str(PROJECT_ROOT) + "/") or b.startswith(sys.prefix) for b in binds)
+    assert "--clearenv" in cmd and "JPY_PARENT_PID" not in joined
+    assert Path(cmd[0]).name == "bwrap"
