@@ -312,6 +312,12 @@ def _worker_main(conn: Any, course_root: str, work_root: str,
     import warnings
 
     _die_with_parent()
+    # nbgrader's own log lines (also in each outcome's reason) stay off the terminal.
+    log = os.open(os.path.join(work_root, f"worker-{os.getpid()}.log"),
+                  os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
 
     warnings.filterwarnings("ignore")
     import nbgrader.apps  # noqa: F401
@@ -499,11 +505,11 @@ def run_batch(course: Course, students: Sequence[str] = (), lessons: Sequence[st
             overrides.setdefault("Sandbox", {})["threads"] = max(1, (os.cpu_count() or 1) // workers)
         nb_timeout = cfg.get("SafeExecute", {}).get("notebook_timeout", 1200)
         hard = hard_limit_s or (nb_timeout + HARD_MARGIN_S)
-        try:
-            outcomes += _run_pool(course, todo, digests, min(workers, len(todo)), overrides, hard,
-                                  progress, show_bar)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        outcomes += _run_pool(course, todo, digests, min(workers, len(todo)), overrides, hard,
+                              progress, show_bar)
+        # Kept when the batch stops on an error (the workers' logs are there); the next
+        # run clears it.
+        shutil.rmtree(work, ignore_errors=True)
     return outcomes
 
 
@@ -518,7 +524,7 @@ def _run_pool(course: Course, todo: list[tuple[str, str]], digests: dict, worker
     retried: set[tuple[str, str]] = set()
     pool = [_Worker(ctx, args) for _ in range(workers)]
     outcomes: list[Outcome] = []
-    failing = 0
+    failing = deaths = 0
     bar = tqdm(total=len(todo), unit="sub", disable=not show_bar, dynamic_ncols=True,
                desc="autograde")
 
@@ -559,6 +565,10 @@ def _run_pool(course: Course, todo: list[tuple[str, str]], digests: dict, worker
                 if lost is None and w.task is not None and time.monotonic() - w.started > hard:
                     lost = f"grading took longer than {hard:.0f} s and was stopped"
                 if lost is not None:
+                    deaths += 1
+                    if deaths > 2 * workers + len(todo):
+                        raise BatchError(f"grading processes keep dying ({lost}); see "
+                                         f"{course.root / WORK_DIR}/worker-*.log")
                     task = w.task
                     w.stop(kill=True)
                     pool[i] = _Worker(ctx, args)
