@@ -94,7 +94,8 @@ class HiddenVerdicts(LabPreprocessor):
         except Exception as exc:  # noqa: BLE001 - a bad file must not stop the batch
             self.log.error("judging %s failed: %s: %s", exercise_id, type(exc).__name__, exc)
             return CheckResult(exercise_id, False, f"FAILED (error) {name}: the recorded results "
-                               f"could not be judged ({type(exc).__name__}).{note}", None, "evidence")
+                               f"could not be judged ({type(exc).__name__}).{note}", None,
+                               "grader_error")
         if not result.passed and kernel_error and "raised" not in result.feedback:
             result.feedback += note
         return result
