@@ -152,11 +152,15 @@ def _read_notebook(path: Path) -> tuple[Any, str | None]:
     except UnicodeDecodeError:
         return None, "the notebook file is not UTF-8 text"
     try:
-        nb = nbformat.reads(text, as_version=4)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, f"the notebook file is not valid JSON ({exc.msg} at line {exc.lineno})"
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        return None, "the file is valid JSON but not a notebook (it has no list of cells)"
+    try:
+        nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds
-        return None, f"the notebook file is not a readable notebook ({type(exc).__name__}: {str(exc)[:150]})"
+        return None, f"the file is not a notebook nbformat can read ({type(exc).__name__}: {str(exc)[:150]})"
     try:
         nbformat.validate(nb)
     except Exception as exc:  # noqa: BLE001
