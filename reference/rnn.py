@@ -185,13 +185,16 @@ def teacher_forced_loss(logits: Tensor, labels: Tensor, reduction: str = "sum") 
     """L = -sum_t log p(y_t | y_<t, c), over every position whose label is not -100.
 
     ``logits`` (B, T, V), ``labels`` (B, T). ``"sum"`` is the book's L summed over
-    the batch; ``"mean"`` divides by the number of labelled tokens.
+    the batch; ``"mean"`` divides by the number of labelled tokens (0, not NaN,
+    when there are none, as everywhere in ``reference``).
     """
     if reduction not in ("sum", "mean"):
         raise ValueError(f"expected reduction 'sum' or 'mean', got {reduction!r}")
     if logits.dim() != 3 or labels.shape != logits.shape[:2]:
         raise ValueError(f"expected logits (B, T, V) and labels (B, T), "
                          f"got {tuple(logits.shape)} and {tuple(labels.shape)}")
+    if not (labels != -100).any():
+        return logits.sum() * 0.0  # nothing to predict; still attached to the graph
     # cross_entropy is -log softmax at the label, i.e. -log p(y_t | y_<t, c).
     return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100,
                            reduction=reduction)  # (B*T, V) vs (B*T,)

@@ -129,6 +129,16 @@ def test_teacher_forced_loss_is_negative_log_likelihood():
     torch.testing.assert_close(teacher_forced_loss(logits, labels, "mean"), expected / 3)
 
 
+def test_teacher_forced_loss_without_labels_is_zero_not_nan():
+    """A batch whose labels are all -100 gives 0 for both reductions, with a gradient."""
+    logits = torch.randn(1, 2, V, requires_grad=True)
+    labels = torch.full((1, 2), -100)
+    for reduction in ("sum", "mean"):
+        loss = teacher_forced_loss(logits, labels, reduction)
+        assert loss.item() == 0.0
+        loss.backward()
+
+
 def test_seq2seq_loss_method_and_shapes():
     """Seq2SeqRNN.forward gives (B, T, V) and .loss equals the loss of those logits."""
     model = Seq2SeqRNN(V, E, H, context_mode="mean")
