@@ -36,17 +36,20 @@ import torch
 torch.set_num_threads(2)
 import labkit
 from grader.registry import exercises
+from labkit.notebook import _load_fixtures, fixtures_path
 lesson = sys.argv[2]
-out = {}
+start = time.perf_counter()
+_load_fixtures(str(fixtures_path()))  # once per kernel, in the first check cell
+out = {"(loading fixtures.pt, once per kernel)": [time.perf_counter() - start, 0.0]}
 for ex in exercises().values():
     if ex.lesson != lesson:
         continue
-    start = time.perf_counter()
-    labkit.check(ex.name, ex.entry.reference)       # the first call loads fixtures.pt
-    first = time.perf_counter() - start
-    start = time.perf_counter()
-    labkit.check(ex.name, ex.entry.reference)
-    out[ex.name] = [first, time.perf_counter() - start]
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        labkit.check(ex.name, ex.entry.reference)
+        times.append(time.perf_counter() - start)
+    out[ex.name] = [times[0], min(times)]
 print(json.dumps(out), file=sys.stderr)
 """
 
@@ -75,13 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     course, samples = prepare(args.dir, lessons, max_mistakes=1, out=print)
 
     print(f"\n== 1. visible check cells (budget {CHECK_BUDGET_S:.0f} s each) ==")
-    print(f"{'exercise':<50} {'first':>8} {'again':>8}")
+    print(f"{'exercise':<60} {'first':>8} {'best of 3':>10}")
     worst = 0.0
     for lesson in lessons:
         for name, (first, again) in visible_latencies(course, lesson).items():
             worst = max(worst, first)
             flag = "" if first < CHECK_BUDGET_S else "  OVER BUDGET"
-            print(f"{lesson + '/' + name:<50} {first:>7.3f}s {again:>7.3f}s{flag}")
+            print(f"{lesson + '/' + name:<60} {first:>7.3f}s {again:>9.3f}s{flag}")
     print(f"slowest visible check: {worst:.3f} s")
 
     print(f"\n== 2. solution notebooks autograded (budget {NOTEBOOK_BUDGET_S:.0f} s each) ==")
@@ -96,15 +99,20 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(stock.root)
     shutil.copytree(course.root, stock.root)
     print(f"\n== 3. autograding {len(pairs)} sample submissions, one at a time ==")
-    timings = {}
-    for label, target, is_stock in (("course pipeline", course, False),
-                                    ("stock nbgrader", stock, True)):
-        start = time.perf_counter()
-        scores = [grade_one(target.root, s, lesson, stock=is_stock) for s, lesson in pairs]
-        timings[label] = time.perf_counter() - start
-        total = sum(o.score or 0 for o in scores)
-        print(f"{label:<16} {timings[label]:>7.1f} s  ({timings[label] / len(pairs):.1f} s per "
-              f"submission; {total:g} points given)")
+    print("(interleaved: each submission is graded by both pipelines in turn, so a change "
+          "in the machine's load affects both alike)")
+    timings = {"course pipeline": 0.0, "stock nbgrader": 0.0}
+    points = {"course pipeline": 0.0, "stock nbgrader": 0.0}
+    for student, lesson in pairs:
+        for label, target, is_stock in (("course pipeline", course, False),
+                                        ("stock nbgrader", stock, True)):
+            start = time.perf_counter()
+            o = grade_one(target.root, student, lesson, stock=is_stock)
+            timings[label] += time.perf_counter() - start
+            points[label] += o.score or 0
+    for label, seconds in timings.items():
+        print(f"{label:<16} {seconds:>7.1f} s  ({seconds / len(pairs):.1f} s per submission; "
+              f"{points[label]:g} points given)")
     ratio = timings["course pipeline"] / timings["stock nbgrader"]
     print(f"time ratio, course pipeline / stock nbgrader: {ratio:.2f}")
     print("(stock nbgrader scores from the kernel's own output, so its points differ: the "
