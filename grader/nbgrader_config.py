@@ -28,6 +28,7 @@ from grader.nbgrader_ext import (
     HiddenVerdicts,
     PrepareEvidence,
     RescueStderr,
+    RestoreCellFlags,
     SafeExecute,
     StripHiddenTests,
 )
@@ -55,6 +56,10 @@ c.Autograde.sanitize_preprocessors = [
     # Those demoted duplicates, and cells with made-up grade ids, become plain cells;
     # nbgrader 0.9.6 would otherwise fail the whole submission on them.
     DropStrayMetadata,
+    # A cell keeping a known grade id gets its grade/solution/lock flags and points back
+    # as released (a test cell re-tagged as a solution would otherwise fail the whole
+    # submission in OverwriteCells: "Inconsistent checksums").
+    RestoreCellFlags,
     OverwriteKernelspec,
     # Restores edited locked cells (every test cell) from the gradebook by checksum,
     # which brings back their hidden part, and, with this option, puts deleted test

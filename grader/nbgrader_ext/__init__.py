@@ -5,8 +5,10 @@ one per module, wired in by the course's ``nbgrader_config.py``
 Autograde, per notebook (nbgrader runs two lists):
 
 ``Autograde.sanitize_preprocessors`` (nbgrader's, one step added)
-    ClearOutput -> DeduplicateIds -> :class:`DropStrayMetadata` -> OverwriteKernelspec ->
-    OverwriteCells -> CheckCellMetadata. A duplicated grade id keeps only its last cell
+    ClearOutput -> DeduplicateIds -> :class:`DropStrayMetadata` -> :class:`RestoreCellFlags`
+    -> OverwriteKernelspec -> OverwriteCells -> CheckCellMetadata. RestoreCellFlags puts
+    re-tagged cells' grade/solution/lock flags back as released, so OverwriteCells can
+    restore a test cell turned into a solution cell. A duplicated grade id keeps only its last cell
     (DeduplicateIds), so no cell earns points twice; DropStrayMetadata makes the demoted
     duplicates (and cells with made-up grade ids) plain cells, which nbgrader would
     otherwise crash on. With ``OverwriteCells.add_missing_cells = True``, deleted test
@@ -42,8 +44,9 @@ from .drop_stray_metadata import DropStrayMetadata
 from .hidden_verdicts import HiddenVerdicts
 from .prepare_evidence import PrepareEvidence
 from .rescue_stderr import RescueStderr
+from .restore_cell_flags import RestoreCellFlags
 from .safe_execute import SafeExecute
 from .strip_hidden_tests import StripHiddenTests
 
 __all__ = ["DropStrayMetadata", "HiddenVerdicts", "LabPreprocessor", "PrepareEvidence", "RescueStderr",
-           "SafeExecute", "StripHiddenTests"]
+           "RestoreCellFlags", "SafeExecute", "StripHiddenTests"]
