@@ -25,9 +25,12 @@ from grader.nbgrader_ext import (
     LabPreprocessor,
     PrepareEvidence,
     RescueStderr,
+    RestoreCellFlags,
+    SafeExecute,
     StripHiddenTests,
 )
 from grader.registry import get
+from grader.sandbox import Sandbox
 
 LESSON = "02_attention"
 NAME = "scaled_dot_product_attention"
@@ -276,19 +279,21 @@ def test_autograde_pipeline_order():
     cfg = load_config()
     steps = list(cfg.Autograde.autograde_preprocessors)
     idx = steps.index
-    assert idx(PrepareEvidence) < idx(Execute) < idx(RescueStderr) < idx(SaveAutoGrades)
-    assert idx(Execute) < idx(HiddenVerdicts) < idx(SaveAutoGrades)
+    assert Execute not in steps  # nbgrader's Execute runs in the sandbox, as SafeExecute
+    assert issubclass(SafeExecute, Execute)
+    assert idx(PrepareEvidence) < idx(SafeExecute) < idx(RescueStderr) < idx(SaveAutoGrades)
+    assert idx(SafeExecute) < idx(HiddenVerdicts) < idx(SaveAutoGrades)
     assert cfg.OverwriteCells.add_missing_cells is True
     sanitize = list(cfg.Autograde.sanitize_preprocessors)
     assert sanitize.index(DeduplicateIds) < sanitize.index(DropStrayMetadata) \
-        < sanitize.index(OverwriteCells)
+        < sanitize.index(RestoreCellFlags) < sanitize.index(OverwriteCells)
     assert StripHiddenTests in list(cfg.GenerateFeedback.preprocessors)
     assert cfg.Execute.timeout and cfg.Execute.timeout > 0
     assert cfg.LabPreprocessor.course_root == str(CONFIG_TEMPLATE.parent)
 
 
 @pytest.mark.parametrize("cls", [LabPreprocessor, DropStrayMetadata, PrepareEvidence, RescueStderr, HiddenVerdicts,
-                                 StripHiddenTests])
+                                 StripHiddenTests, RestoreCellFlags, SafeExecute, Sandbox])
 def test_every_setting_is_documented(cls):
     assert cls.__doc__
     for name, trait in cls.class_traits(config=True).items():

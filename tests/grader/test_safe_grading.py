@@ -165,6 +165,9 @@ def test_tricks_score_no_more_than_the_stubs(graded):
     for case in cases:
         if case.kind == "trick":
             _check_expected(course, case)
+            # graded as submitted (re-tagged test cells restored), not replaced
+            log = json.loads((course.verdicts / LESSON / f"{case.student}.json").read_text())
+            assert not log["substituted"], (case.student, log["faults"])
 
 
 def test_instructor_files_untouched_and_nothing_left_running(graded):
