@@ -6,7 +6,8 @@ sample submissions whose scores are known, then the reference training demos.
 2. make the sample submissions of :mod:`grader.samples` for each lesson (correct,
    empty, one per catalogued mistake file, a warning on stderr, an edited test
    cell, a monkeypatched checker) and import them;
-3. autograde them all (nbgrader's Autograde with the course's preprocessors),
+3. autograde them all (nbgrader's Autograde with the course's preprocessors, in
+   parallel sandboxed workers: :func:`grader.batch.run_batch`),
    generate feedback (and check it holds no hidden-test code), export the CSV;
 4. print the instructor report, then one line per sample: the points it deserves
    against the points it got, cell by cell; any mismatch makes the exit status 1;
@@ -23,7 +24,7 @@ from pathlib import Path
 from .course import PROJECT_ROOT, SOLUTIONS_DIR, Course, available_lessons, build_course, release
 from .report import report
 from .samples import KINDS, Sample, lesson_samples
-from .submissions import autograde, cell_scores, export_csv, generate_feedback, import_submissions
+from .submissions import cell_scores, export_csv, generate_feedback, import_submissions
 
 DEMO_DIR = PROJECT_ROOT / "build" / "demo-course"
 HIDDEN_MARKERS = ("labkit.record", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -102,7 +103,9 @@ def run_demo(course_dir: str | Path = DEMO_DIR, lessons: Sequence[str] | None = 
         state = f"{_pts(o.score)}/{_pts(o.max_score)}" if o.ok else f"FAILED: {o.error}"
         out(f"  autograded {o.lesson} {o.student}: {state} ({o.seconds:.1f} s)")
 
-    outcomes = autograde(course, progress=progress)
+    from .batch import run_batch
+
+    outcomes = run_batch(course, progress=progress, force=True)
     out(f"autograded {len(outcomes)} submissions in {time.perf_counter() - t:.0f} s")
     feedback = generate_feedback(course)
     leaks = feedback_leaks(feedback)
