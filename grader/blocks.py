@@ -190,7 +190,8 @@ def copy_blocks(modules: Iterable[str], dest: str | Path, *, withheld: Iterable[
     if missing:
         raise ValueError(f"the blocks {wanted} import reference modules not in the list: {missing}; "
                          "add them to the lesson's blocks (if they may ship) or change the lesson")
-    leaked = sorted(full & set(withheld))
+    # A withheld name covers its sub-modules too ("models" withholds "models.classifier").
+    leaked = sorted(m for m in full for w in withheld if m == w or m.startswith(w + "."))
     if leaked:
         raise ValueError(f"the blocks would ship a solution module of the lesson: {leaked}")
     dest = Path(dest)

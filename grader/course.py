@@ -73,11 +73,13 @@ SOLUTION_MODULES: dict[str, tuple[str, ...]] = {
     "01_rnn_seq2seq": ("rnn",),
     "02_attention": ("attention", "masks"),
     "03_transformer_encoder": ("embeddings", "layers"),
-    "04_transformer_decoder": ("layers", "models"),
+    # The encoder half of reference.layers ships; masks.causal_padding_mask is this
+    # lesson's decoder_self_mask.
+    "04_transformer_decoder": ("layers.decoder", "models", "masks"),
     "05_masked_lm": ("mlm", "models"),
     "06_denoising": ("denoising",),  # the EncoderDecoder of reference.models is a provided block
-    "07_training_objective": ("objectives",),
-    "08_fine_tuning": ("models",),
+    "07_objective": ("objectives", "training"),  # training.train_step is an exercise
+    "08_finetuning": ("models.classifier",),  # the MaskedLM of lesson 05 ships
 }
 
 
