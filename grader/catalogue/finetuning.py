@@ -400,7 +400,7 @@ QUESTIONS = [
         _answer("thinks_left_to_right", "an encoder is not read left to right: every position "
                 "attends to every other one in the same layer, in both directions.", "d"),
     ), points=1),
-    Entry(f"{ID}/few_labels", "c", (
+    Entry(f"{ID}/two_stages", "c", (
         _answer("pretrain_on_labels", "pre-training needs no labels and gains from as much "
                 "text as possible: it uses the large unlabelled corpus; the small labelled set "
                 "is for the task.", "a"),
