@@ -139,9 +139,10 @@ class CLSClassifierHarness(ModuleHarness):
     lesson = LESSON
     name = "CLSClassifier"
     title = "a [CLS] sentence classifier on the encoder body"
-    # Measured (100 seeds, visible and hidden): max abs error 1.3e-06 (logits) and 3.6e-06
-    # (parameter gradients); the worst element uses 1/11 of this tolerance.
-    tolerance = Tolerance(atol=4e-5, rtol=2e-4)
+    # Measured (100 seeds, visible and hidden): max abs error 2.2e-06 (logits) and 1.9e-05
+    # (parameter gradients, which sum over the batch); the worst element uses 1/11 of
+    # this tolerance.
+    tolerance = Tolerance(atol=5e-5, rtol=2.5e-4)
     structure = ("expected the provided body (embedding, encoder) plus exactly "
                  "classifier = nn.Linear(d_model, num_labels); dropout has no weights")
 
@@ -232,9 +233,9 @@ class MaskedMeanPool(Harness):
     name = "masked_mean_pool"
     title = "the mean of the hidden states over the real tokens"
     grad_inputs = ("hidden",)
-    # Measured (100 seeds): max abs error 2.4e-07 (outputs) and 6.0e-08 (gradients); the
-    # worst element uses 1/12 of this tolerance.
-    tolerance = Tolerance(atol=4e-6, rtol=1e-5)
+    # Measured (100 seeds): max abs error 3.6e-07 (outputs) and 6.7e-08 (gradients); the
+    # worst element uses 1/15 of this tolerance.
+    tolerance = Tolerance(atol=3e-6, rtol=1e-6)
 
     def cases(self, gen: torch.Generator, *, hidden: bool) -> list[Case]:
         if hidden:
@@ -399,8 +400,8 @@ class LoadPretrainedEncoder(Harness):
     name = "load_pretrained_encoder"
     title = "copy a masked LM's embedding and encoder into the classifier"
     # Copies only: float32 against float64 differs by the float32 rounding of the weights
-    # (measured over 100 seeds: 2.4e-08 at most, relative 6e-08); 1e-6 is a 16x margin.
-    tolerance = Tolerance(atol=1e-6, rtol=1e-6)
+    # (measured over 100 seeds: 8.1e-08 at most); the worst element uses 1/10 of this.
+    tolerance = Tolerance(atol=3e-7, rtol=3e-7)
     hints = {
         "copied_wrong_direction": "the masked LM's weights changed: copy FROM masked_lm INTO "
         "classifier (classifier.embedding.load_state_dict(masked_lm.embedding.state_dict()), "
@@ -524,8 +525,9 @@ class FreezeLayers(Harness):
     name = "freeze_layers"
     title = "freeze the embedding and the first n encoder layers"
     # The gradients come from the stand-in model, not from the candidate: float32 against
-    # float64, measured over 100 seeds: 9.5e-07 at most; the worst element uses 1/10 of this.
-    tolerance = Tolerance(atol=1e-5, rtol=1e-4)
+    # float64 (a LayerNorm over 4 to 7 features amplifies rounding), measured over 100 seeds:
+    # 1.1e-04 at most; the worst element uses 1/14 of this tolerance.
+    tolerance = Tolerance(atol=5e-5, rtol=5e-4)
     hints = {
         "nothing_frozen": "nothing was frozen: set requires_grad to False on the PARAMETERS of "
         "the modules to freeze, in place on the model you are given "
@@ -676,9 +678,9 @@ class WhyCls(AnswerHarness):
 
 
 @register
-class FewLabels(AnswerHarness):
+class TwoStages(AnswerHarness):
     lesson = LESSON
-    name = "few_labels"
+    name = "two_stages"
     kind = "choice"
     question = "what each of the two data sets is used for in pre-training and fine-tuning"
 
