@@ -325,7 +325,12 @@ def _worker_main(conn: Any, course_root: str, work_root: str,
 
     warnings.filterwarnings("ignore")
     import nbgrader.apps  # noqa: F401
-    import torch  # noqa: F401
+    import torch
+
+    # The trusted re-computation (HiddenVerdicts) works on tensors of a few hundred
+    # numbers: one thread, so that N workers with their kernels do not fight over the
+    # cores (torch's default of one thread per core made each worker spin on all).
+    torch.set_num_threads(1)
 
     import grader.engine  # noqa: F401
     import grader.nbgrader_ext  # noqa: F401

@@ -6,7 +6,7 @@ and let the harness judge case by case, stopping at the first failure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,14 +39,50 @@ def cases_for(ex: Exercise, *, hidden: bool, seed: int | None) -> list[Case]:
     return ex.harness.cases(generator(derive_seed(base, ex.id)), hidden=hidden)
 
 
-def expected_and_mistakes(ex: Exercise, case: Case) -> tuple[dict[str, Any], list[Mistake]]:
-    """The reference's outputs and each mistake's outputs on ``case``, in float64."""
+class LazyMistakes(Sequence[Mistake]):
+    """The catalogued mistakes' outputs on one case, computed on first use.
+
+    A judge reads the mistakes only to name a failure, so a passing answer never pays
+    for running the catalogue (for the statistical exercises of lessons 05 and 06 that
+    was nine tenths of the trusted re-computation at autograde). Always truthy, so
+    ``mistakes or []`` does not compute it."""
+
+    def __init__(self, ex: Exercise, case: Case) -> None:
+        self._ex, self._case = ex, case
+        self._items: list[Mistake] | None = None
+
+    def _all(self) -> list[Mistake]:
+        if self._items is None:
+            ex, case = self._ex, self._case
+            self._items = [Mistake(m.id, m.hint, ex.harness.run(m.fn, case, torch.float64))
+                           for m in ex.entry.mistakes]
+        return self._items
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Mistake]:
+        return iter(self._all())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    @property
+    def computed(self) -> bool:
+        """Whether the catalogue was run (for tests)."""
+        return self._items is not None
+
+
+def expected_and_mistakes(ex: Exercise, case: Case) -> tuple[dict[str, Any], LazyMistakes]:
+    """The reference's outputs on ``case`` in float64, and each mistake's outputs
+    (computed when first read)."""
     expected = ex.harness.run(ex.entry.reference, case, torch.float64)
     if ERROR_KEY in expected:
         raise RuntimeError(f"the reference failed on {ex.id} / {case.name}: {expected[ERROR_KEY]}")
-    mistakes = [Mistake(m.id, m.hint, ex.harness.run(m.fn, case, torch.float64))
-                for m in ex.entry.mistakes]
-    return expected, mistakes
+    return expected, LazyMistakes(ex, case)
 
 
 def judge(ex: Exercise, cases: list[tuple[str, Case]], outputs: Mapping[str, Mapping[str, Any]]
@@ -61,7 +97,7 @@ def judge(ex: Exercise, cases: list[tuple[str, Case]], outputs: Mapping[str, Map
             return CheckResult(ex.id, False, f"FAILED (error) {ex.name}: no result recorded for "
                                f"{shown}", None, "error")
         expected, mistakes = expected_and_mistakes(ex, case)
-        verdict = ex.harness.judge(got, expected, mistakes, case, hidden=hidden)
+        verdict = ex.harness.judge(got, expected, mistakes, case, hidden=hidden)  # type: ignore[arg-type]
         if not verdict.passed:
             return CheckResult.from_verdict(ex.id, verdict)
     return CheckResult(ex.id, True, f"passed: {ex.name}, all {len(cases)} cases")
