@@ -253,6 +253,7 @@ def build_lesson_source(course: Course, lesson: str, solutions_dir: str | Path =
     from .blocks import copy_blocks
 
     src = Path(solutions_dir) / lesson
+    check_display_cells(src / f"{lesson}.ipynb")
     dest = course.source / lesson
     if dest.exists():
         shutil.rmtree(dest)
@@ -271,6 +272,20 @@ def build_lesson_source(course: Course, lesson: str, solutions_dir: str | Path =
     if blocks:
         copy_blocks(blocks, dest / "blocks", withheld=SOLUTION_MODULES.get(lesson, ()))
     return dest
+
+
+def check_display_cells(path: str | Path) -> None:
+    """Refuse a source notebook whose display-only cells the autograder could not
+    leave unrun without changing a grade (:mod:`grader.display_cells`)."""
+    import nbformat
+
+    from .display_cells import problems
+
+    found = problems(nbformat.read(str(path), as_version=4).cells)
+    if found:
+        raise ValueError(f"{Path(path).name}: display-only cells the autograder skips must "
+                         "score nothing and define nothing other cells read:\n  "
+                         + "\n  ".join(found))
 
 
 def write_lesson_fixtures(lesson: str, path: str | Path) -> Path:

@@ -30,6 +30,7 @@ from grader.nbgrader_ext import (
     RescueStderr,
     RestoreCellFlags,
     SafeExecute,
+    SkipDisplayCells,
     StripHiddenTests,
 )
 
@@ -74,6 +75,11 @@ c.Autograde.autograde_preprocessors = [
     # Before the kernel runs: write .lab_seed.json (this student's seed) into the
     # notebook's folder and delete any .lab_evidence/ the submission brought along.
     PrepareEvidence,
+    # Lists the cells that are unchanged display-only cells of the source notebook
+    # (plots, widgets, demo training runs); SafeExecute leaves them unrun. They score
+    # nothing and define nothing a graded cell reads (checked at build). Must run
+    # after the sanitize steps (which restore locked cells) and before SafeExecute.
+    SkipDisplayCells,
     # nbgrader's Execute in the sandbox (grader/sandbox.py); hidden parts of test cells
     # record plain-tensor evidence. A hang, crash or output flood costs only the cells
     # it reaches, with the reason in the cell and the verdict log.

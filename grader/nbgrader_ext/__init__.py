@@ -19,19 +19,23 @@ Autograde, per notebook (nbgrader runs two lists):
     1. :class:`PrepareEvidence` - before Execute: write ``.lab_seed.json`` (the
        student's hidden-test seed, from the course secret) and delete stale
        ``.lab_evidence/`` that came with the submission;
-    2. :class:`SafeExecute` (nbgrader's ``Execute`` in the sandbox of
+    2. :class:`SkipDisplayCells` - list the cells that are unchanged display-only cells
+       of the source notebook (plots, widgets, demo runs; :mod:`grader.display_cells`),
+       which the next step leaves unrun: they score nothing and define nothing a
+       graded cell reads (checked at build);
+    3. :class:`SafeExecute` (nbgrader's ``Execute`` in the sandbox of
        :mod:`grader.sandbox`) - run the notebook in a kernel with no network, no view
        of the course, its own uid and resource limits; each restored test cell's
        hidden part records the student's outputs as plain tensors. A hang, a dead
        kernel or an output flood ends or trims this notebook only; the cells not
        reached score 0 with the reason (``resources["lab_faults"]``);
-    3. ``IgnorePattern`` (nbgrader; off unless configured) - drop matching stderr;
-    4. :class:`RescueStderr` - stderr streams become prefixed stdout, so a warning
+    4. ``IgnorePattern`` (nbgrader; off unless configured) - drop matching stderr;
+    5. :class:`RescueStderr` - stderr streams become prefixed stdout, so a warning
        never zeroes a cell;
-    5. :class:`HiddenVerdicts` - in this (trusted) process: judge each registered
+    6. :class:`HiddenVerdicts` - in this (trusted) process: judge each registered
        test cell's evidence with :func:`grader.engine.verify` and replace the cell's
        outputs with the verdict; write ``lab_verdicts/<lesson>/<student>.json``;
-    6. ``ClearMetadataPreprocessor``, ``LimitOutput``, ``SaveAutoGrades`` (scores the
+    7. ``ClearMetadataPreprocessor``, ``LimitOutput``, ``SaveAutoGrades`` (scores the
        verdicts), ``AssignLatePenalties``, ``CheckCellMetadata`` (nbgrader's).
 
 ``GenerateFeedback.preprocessors``
@@ -46,7 +50,8 @@ from .prepare_evidence import PrepareEvidence
 from .rescue_stderr import RescueStderr
 from .restore_cell_flags import RestoreCellFlags
 from .safe_execute import SafeExecute
+from .skip_display_cells import SkipDisplayCells
 from .strip_hidden_tests import StripHiddenTests
 
 __all__ = ["DropStrayMetadata", "HiddenVerdicts", "LabPreprocessor", "PrepareEvidence", "RescueStderr",
-           "RestoreCellFlags", "SafeExecute", "StripHiddenTests"]
+           "RestoreCellFlags", "SafeExecute", "SkipDisplayCells", "StripHiddenTests"]

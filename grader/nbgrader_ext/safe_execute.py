@@ -15,6 +15,9 @@ Faults end or degrade only this notebook, never the batch:
 * a cell's outputs beyond ``cell_output_bytes`` are dropped (one note says so), so
   a flood of output cannot exhaust the grader's memory.
 
+Cells listed in ``resources["lab_skip_cells"]`` (unchanged display-only cells, found
+by :class:`SkipDisplayCells`) are not run; their output says so.
+
 After a fatal fault the cells that ran keep their outputs; the cell that was
 running and every later code cell get an ``error`` output naming the reason
 (so nbgrader scores them 0 and the feedback says why), and the evidence files of
@@ -57,6 +60,7 @@ from ..sandbox import (
 )
 
 CHECK_PREFIX = "check_"
+SKIPPED = "[display only: the autograder does not run this cell; run it yourself to see it]\n"
 TRUNCATED = "\n[output truncated by the grader: this cell printed more than {} bytes]\n"
 
 
@@ -145,9 +149,13 @@ class SafeExecute(Execute):
                 info = self.wait_for_reply(self.kc.kernel_info())
                 if info:
                     self.nb.metadata["language_info"] = info["content"]["language_info"]
+                skip = resources.get("lab_skip_cells") or set()
                 for index, cell in enumerate(self.nb.cells):
                     if monotonic() >= self._deadline:
                         raise NotebookTimeout
+                    if index in skip:
+                        cell.outputs = [new_output("stream", name="stdout", text=SKIPPED)]
+                        continue
                     self.preprocess_cell(cell, resources, index)
                     note = self._timeout_note(cell, index)
                     if note:
