@@ -27,6 +27,7 @@ from grader.nbgrader_ext import (
     RescueStderr,
     RestoreCellFlags,
     SafeExecute,
+    SkipDisplayCells,
     StripHiddenTests,
 )
 from grader.registry import get
@@ -283,6 +284,7 @@ def test_autograde_pipeline_order():
     assert issubclass(SafeExecute, Execute)
     assert idx(PrepareEvidence) < idx(SafeExecute) < idx(RescueStderr) < idx(SaveAutoGrades)
     assert idx(SafeExecute) < idx(HiddenVerdicts) < idx(SaveAutoGrades)
+    assert idx(PrepareEvidence) < idx(SkipDisplayCells) == idx(SafeExecute) - 1
     assert cfg.OverwriteCells.add_missing_cells is True
     sanitize = list(cfg.Autograde.sanitize_preprocessors)
     assert sanitize.index(DeduplicateIds) < sanitize.index(DropStrayMetadata) \
@@ -293,7 +295,8 @@ def test_autograde_pipeline_order():
 
 
 @pytest.mark.parametrize("cls", [LabPreprocessor, DropStrayMetadata, PrepareEvidence, RescueStderr, HiddenVerdicts,
-                                 StripHiddenTests, RestoreCellFlags, SafeExecute, Sandbox])
+                                 StripHiddenTests, RestoreCellFlags, SafeExecute, SkipDisplayCells,
+                                 Sandbox])
 def test_every_setting_is_documented(cls):
     assert cls.__doc__
     for name, trait in cls.class_traits(config=True).items():
