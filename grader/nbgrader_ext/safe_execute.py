@@ -37,7 +37,7 @@ import os
 import shutil
 import signal
 import tempfile
-from time import monotonic
+from time import monotonic, sleep
 from typing import Any
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -57,6 +57,7 @@ from ..sandbox import (
     claim_uid,
     kill_uid,
     remove_specials,
+    uid_processes,
 )
 
 CHECK_PREFIX = "check_"
@@ -123,6 +124,7 @@ class SafeExecute(Execute):
         self._truncated: set[int] = set()
         self._km_ref = None
         self._cut = False
+        self._leftovers = 0
         faults: list[str] = []
         sandboxed = not self._sandbox.unsafe_no_sandbox
         self._run_dir, self._uid = "", -1
@@ -176,6 +178,9 @@ class SafeExecute(Execute):
             fatal = self._failure_reason(exc, index)
         finally:
             self._tidy(sandboxed)
+        if self._leftovers:
+            faults.append(f"{self._leftovers} process(es) the notebook started were still "
+                          "running when it ended; they were killed")
         if self._truncated:
             faults.append(f"output of {len(self._truncated)} cell(s) truncated at "
                           f"{self.cell_output_bytes} bytes")
@@ -215,6 +220,11 @@ class SafeExecute(Execute):
         if index < 0:
             reason = f"the kernel could not start ({type(exc).__name__}: {first})"
             return reason + (f"; its log ends: {tail[-300:]}" if tail else "")
+        if "Invalid Signature" in first or "Duplicate Signature" in first:
+            # Each process forked from the kernel keeps the kernel's sockets and
+            # answers in its name, so the grader receives garbled messages.
+            return ("the kernel's messages were garbled: processes the notebook forked "
+                    "(os.fork, e.g. a fork bomb) answered in the kernel's place")
         return f"the kernel failed ({type(exc).__name__}: {first})"
 
     def _mark_not_run(self, start: int, reason: str) -> None:
@@ -251,9 +261,15 @@ class SafeExecute(Execute):
                 pass
         if not sandboxed:
             return
+        # The kernel dies with its sandbox's init a moment after the kill above: give it
+        # that moment, so that only what the notebook left running is counted.
+        settle = monotonic() + 1.0
+        while uid_processes(self._uid) and monotonic() < settle:
+            sleep(0.05)
         killed = kill_uid(self._uid)
         if killed:
             self.log.info("killed %d leftover sandbox processes", killed)
+            self._leftovers = killed
         removed = remove_specials(self._folder)
         if removed:
             self.log.info("removed links and special files left by the kernel: %s", removed[:10])

@@ -106,7 +106,7 @@ def faults(correct: NotebookNode, lesson: str, full: dict[str, float]) -> list[C
         ("memory", "memory exhaustion (64 GiB in one go)",
          _with_cell(correct, "x = bytearray(64 * 2**30)", SDPA), dict(full), None),
         ("forkbomb", "a fork bomb", _with_cell(correct, FORK_BOMB, SDPA),
-         {SDPA: full[SDPA], SHAPE: None}, None),
+         {SDPA: full[SDPA], SHAPE: None}, "were still running when it ended"),
         ("output", "40 MB of output in one cell",
          _with_cell(correct, "for _ in range(400):\n    print('y' * 100_000)", SDPA), dict(full),
          "truncated"),
@@ -256,7 +256,8 @@ for host, port in [("127.0.0.1", {port}), ("1.1.1.1", 53), ("8.8.8.8", 443)]:
         print("no network", host, exc)""",
     }
     out = [Case(f"trick-{k}", "trick", f"stubs plus: {k}", _notebook_writer(_with_cell(empty, c, imports)),
-                dict(zero)) for k, c in code.items()]
+                dict(zero), "were still running when it ended" if k == "background" else None)
+           for k, c in code.items()]
     retag = copy.deepcopy(empty)
     for cell in retag.cells:
         meta = _nbg(cell)
