@@ -63,8 +63,8 @@ def names(source: str) -> tuple[set[str], set[str]]:
     stack = list(table.get_children())
     while stack:
         scope = stack.pop()
-        read |= {s.get_name() for s in scope.get_symbols()
-                 if s.is_referenced() and (s.is_global() or s.is_free())}
+        # Free variables belong to an enclosing function, never to the notebook.
+        read |= {s.get_name() for s in scope.get_symbols() if s.is_referenced() and s.is_global()}
         stack.extend(scope.get_children())
     return defined, read - defined
 

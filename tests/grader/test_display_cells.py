@@ -35,6 +35,13 @@ def test_names_finds_module_level_definitions_and_free_reads():
     assert read == {"y", "z"}
 
 
+def test_a_closure_variable_is_not_a_global_read():
+    """A nested function's free variable is the enclosing function's local."""
+    defined, read = names("def outer(memory):\n    def inner():\n        return memory\n"
+                          "    return inner")
+    assert defined == {"outer"} and read == set()
+
+
 def test_a_clean_notebook_has_no_problems():
     """Display cells may read anything; nothing else reads what only they define."""
     cells = [plain("import torch\nx = torch.ones(2)"), display("import matplotlib.pyplot as plt"),
