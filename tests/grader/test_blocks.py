@@ -63,6 +63,54 @@ def test_no_lesson_ships_its_own_solutions(lesson):
     assert not shipped & set(SOLUTION_MODULES.get(lesson, ())), lesson
 
 
+def shipped_modules(lesson: str, folder: Path) -> set[str]:
+    """The dotted names (below ``blocks``) of every module ``lesson`` ships, as
+    copy_blocks writes them: a listed package brings all its sub-modules."""
+    copy_blocks(lesson_blocks(lesson), folder, withheld=SOLUTION_MODULES.get(lesson, ()))
+    names = set()
+    for file in folder.rglob("*.py"):
+        parts = file.relative_to(folder).with_suffix("").parts
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        if parts:
+            names.add(".".join(parts))
+    return names
+
+
+#: Shipped blocks that still hold a later lesson's solution, and why they have to for now:
+#: (lesson, solution module, the later lesson it solves). The test below fails on any other,
+#: and on an entry here that no longer ships (then delete it).
+KNOWN_LATER_SOLUTIONS: dict[tuple[str, str, str], str] = {
+    ("03_transformer_encoder", "masks", "04_transformer_decoder"):
+        "03 imports padding_mask and expand_padding_mask from blocks.masks, whose "
+        "causal_padding_mask is 04's decoder_self_mask",
+    ("05_masked_lm", "training", "07_objective"):
+        "05 imports train from blocks.training, whose train_step is 07's exercise 4",
+    ("06_denoising", "training", "07_objective"):
+        "06 imports train from blocks.training, whose train_step is 07's exercise 4",
+    ("07_objective", "models.classifier", "08_finetuning"):
+        "07 imports from the package blocks.models, so it ships all of reference.models, "
+        "models.classifier (08's CLSClassifier) included",
+}
+
+
+@pytest.mark.parametrize("lesson", [x for x in LESSONS if lesson_blocks(x)])
+def test_no_lesson_ships_a_later_lessons_solutions(tmp_path, lesson):
+    """A module that a later lesson asks students to write (SOLUTION_MODULES, a package
+    covering its sub-modules) is not in this lesson's blocks/, where its code would be
+    readable lessons early."""
+    shipped = shipped_modules(lesson, tmp_path / "blocks")
+    found = set()
+    for later in sorted(SOLUTION_MODULES):
+        if later <= lesson:  # lesson folders sort in course order
+            continue
+        for solution in SOLUTION_MODULES[later]:
+            if any(m == solution or m.startswith(solution + ".") for m in shipped):
+                found.add((lesson, solution, later))
+    known = {k for k in KNOWN_LATER_SOLUTIONS if k[0] == lesson}
+    assert found - known == set(), f"{lesson} ships a later lesson's solution"
+    assert known - found == set(), "no longer shipped: delete it from KNOWN_LATER_SOLUTIONS"
+
+
 #: Runs with -I (no PYTHONPATH, no user site, no cwd on sys.path) and with the
 #: project's packages made unimportable even though the venv has them installed.
 ISOLATED = textwrap.dedent("""\
