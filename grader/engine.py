@@ -1,7 +1,8 @@
 """The trusted verdicts: ``check`` (candidate code, in this process) and
 ``verify`` (evidence recorded in a student's kernel). Both build the same
-cases, compute the reference and every catalogued mistake in float64 on them,
-and let the harness judge case by case, stopping at the first failure.
+cases, compute the reference and every catalogued mistake in float64 on them
+(each only when the judge reads it), and let the harness judge case by case,
+stopping at the first failure.
 """
 
 from __future__ import annotations
@@ -76,13 +77,43 @@ class LazyMistakes(Sequence[Mistake]):
         return self._items is not None
 
 
-def expected_and_mistakes(ex: Exercise, case: Case) -> tuple[dict[str, Any], LazyMistakes]:
-    """The reference's outputs on ``case`` in float64, and each mistake's outputs
-    (computed when first read)."""
-    expected = ex.harness.run(ex.entry.reference, case, torch.float64)
-    if ERROR_KEY in expected:
-        raise RuntimeError(f"the reference failed on {ex.id} / {case.name}: {expected[ERROR_KEY]}")
-    return expected, LazyMistakes(ex, case)
+class LazyExpected(Mapping[str, Any]):
+    """The reference's outputs on one case, computed on first use: the randomised
+    judges (BERT masking, the BART corruptions) decide from invariants and statistics
+    of the answer alone and never read them."""
+
+    def __init__(self, ex: Exercise, case: Case) -> None:
+        self._ex, self._case = ex, case
+        self._items: dict[str, Any] | None = None
+
+    def _all(self) -> dict[str, Any]:
+        if self._items is None:
+            ex, case = self._ex, self._case
+            out = ex.harness.run(ex.entry.reference, case, torch.float64)
+            if ERROR_KEY in out:
+                raise RuntimeError(f"the reference failed on {ex.id} / {case.name}: {out[ERROR_KEY]}")
+            self._items = out
+        return self._items
+
+    def __getitem__(self, key: str) -> Any:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    @property
+    def computed(self) -> bool:
+        """Whether the reference was run (for tests)."""
+        return self._items is not None
+
+
+def expected_and_mistakes(ex: Exercise, case: Case) -> tuple[LazyExpected, LazyMistakes]:
+    """The reference's outputs on ``case`` and each mistake's outputs, in float64, each
+    computed when a judge first reads it."""
+    return LazyExpected(ex, case), LazyMistakes(ex, case)
 
 
 def judge(ex: Exercise, cases: list[tuple[str, Case]], outputs: Mapping[str, Mapping[str, Any]]

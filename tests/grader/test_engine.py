@@ -56,3 +56,33 @@ def test_lazy_mistakes_behaves_as_a_list_of_the_catalogue():
     assert [m.id for m in lazy] == [m.id for m in ex.entry.mistakes]
     assert len(lazy) == len(ex.entry.mistakes) and lazy[0].id == ex.entry.mistakes[0].id
     assert lazy.computed
+
+
+@pytest.mark.parametrize("exercise_id", ["06_denoising/token_masking", "05_masked_lm/mask_tokens"])
+def test_randomised_judges_never_run_the_reference(exercise_id, monkeypatch):
+    """The statistical judges decide from the answer alone, so checking a correct
+    answer on hidden cases computes neither the reference nor the catalogue."""
+    made = []
+    original = engine.expected_and_mistakes
+
+    def spy(ex, case):
+        pair = original(ex, case)
+        made.append(pair)
+        return pair
+
+    monkeypatch.setattr(engine, "expected_and_mistakes", spy)
+    result = grader.check(exercise_id, get(exercise_id).entry.reference, hidden=True, seed=5)
+    assert result.passed, result.feedback
+    assert made and not any(e.computed or m.computed for e, m in made)
+
+
+def test_lazy_expected_reads_as_the_references_outputs():
+    """Mapping access computes the reference once and gives its outputs."""
+    ex = get(EXERCISES[0])
+    case = engine.cases_for(ex, hidden=False, seed=None)[0]
+    lazy, _ = engine.expected_and_mistakes(ex, case)
+    assert not lazy.computed
+    direct = ex.harness.run(ex.entry.reference, case, engine.torch.float64)
+    assert set(lazy) == set(direct) and lazy.computed
+    assert all(engine.torch.equal(lazy[k], direct[k]) for k in direct
+               if isinstance(direct[k], engine.torch.Tensor))
