@@ -87,9 +87,6 @@ KNOWN_LATER_SOLUTIONS: dict[tuple[str, str, str], str] = {
         "05 imports train from blocks.training, whose train_step is 07's exercise 4",
     ("06_denoising", "training", "07_objective"):
         "06 imports train from blocks.training, whose train_step is 07's exercise 4",
-    ("07_objective", "models.classifier", "08_finetuning"):
-        "07 imports from the package blocks.models, so it ships all of reference.models, "
-        "models.classifier (08's CLSClassifier) included",
 }
 
 
