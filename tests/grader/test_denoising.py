@@ -32,6 +32,7 @@ from grader.engine import cases_for
 from grader.fixtures import build_fixtures
 from grader.labkit import evidence, notebook
 from grader.labkit.exercises import denoising as harnesses
+from grader.labkit.exercises.denoising._common import _unpack_rows
 from grader.registry import get
 from reference.denoising import (
     document_rotation,
@@ -534,14 +535,14 @@ def test_statistical_cases_have_the_power_they_claim():
     for hidden in (False, True):
         for name, ratio_key in (("token_masking", "mask_ratio"), ("token_deletion", "deletion_ratio")):
             case = {c.name: c for c in cases_for(get(exercise_id(name)), hidden=hidden, seed=4)}["statistics"]
-            rows = harnesses._unpack_rows(case.inputs["tokens"], case.inputs["lengths"])
+            rows = _unpack_rows(case.inputs["tokens"], case.inputs["lengths"])
             bodies = [harnesses.split_boundary(r.tolist())[1] for r in rows]
             ratio = case.args["params"][ratio_key]
             assert all(len(set(b)) == len(b) and (ratio * len(b)).is_integer() for b in bodies)
             assert sum(len(bodies[r]) for r, _ in case.args["calls"]) >= 3000
             assert sum(1 for r, _ in case.args["calls"] if not harnesses.split_boundary(rows[r].tolist())[0]) >= 60
         case = cases_for(get(exercise_id("text_infilling")), hidden=hidden, seed=4)[1]
-        rows = harnesses._unpack_rows(case.inputs["tokens"], case.inputs["lengths"])
+        rows = _unpack_rows(case.inputs["tokens"], case.inputs["lengths"])
         budget = sum(math.ceil(0.3 * len(harnesses.split_boundary(r.tolist())[1])) for r in rows)
         assert budget / 3.0 * math.exp(-3.0) >= 15  # zero-length spans expected among ~budget/3
 
