@@ -1,0 +1,88 @@
+"""Lesson 06's ``token_masking`` mistakes (trusted; never shipped)."""
+
+from __future__ import annotations
+
+import torch
+
+from grader.labkit.exercises.denoising import TOKEN_MASKING_HINTS
+from reference.denoising import token_masking
+
+from .. import mistake
+from ._common import _choose, _count, _hint, _parts
+
+
+def _tm(table_mid: str) -> str:
+    return _hint(TOKEN_MASKING_HINTS, table_mid)
+
+
+@mistake("corrupts_boundary_tokens", _tm("corrupts_boundary_tokens"))
+def tm_whole_sequence(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    chosen = _choose(len(tokens), _count(len(tokens), mask_ratio), generator)
+    return tokens.masked_fill(chosen, mask_token_id)
+
+
+@mistake("count_includes_boundary", _tm("count_includes_boundary"))
+def tm_count_whole(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    head, body, tail = _parts(tokens)
+    chosen = _choose(len(body), min(len(body), _count(len(tokens), mask_ratio)), generator)
+    return torch.cat([head, body.masked_fill(chosen, mask_token_id), tail])
+
+
+@mistake("hardcoded_ratio", _tm("hardcoded_ratio"))
+def tm_hardcoded(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    return token_masking(tokens, mask_token_id=mask_token_id, mask_ratio=0.15, generator=generator)
+
+
+@mistake("ratio_inverted", _tm("ratio_inverted"))
+def tm_inverted(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    head, body, tail = _parts(tokens)
+    keep = torch.rand(len(body), generator=generator) < mask_ratio
+    return torch.cat([head, body.masked_fill(~keep, mask_token_id), tail])
+
+
+@mistake("replaces_with_other_ids", _tm("replaces_with_other_ids"))
+def tm_bert_style(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    head, body, tail = _parts(tokens)
+    chosen = _choose(len(body), _count(len(body), mask_ratio), generator)
+    u = torch.rand(len(body), generator=generator)
+    random_ids = torch.randint(15, 500, (len(body),), generator=generator)
+    new = torch.where(chosen & (u < 0.8), torch.full_like(body, mask_token_id), body)
+    new = torch.where(chosen & (u >= 0.8) & (u < 0.9), random_ids, new)
+    return torch.cat([head, new, tail])
+
+
+@mistake("changes_length", _tm("changes_length"))
+def tm_deletes(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    head, body, tail = _parts(tokens)
+    chosen = _choose(len(body), _count(len(body), mask_ratio), generator)
+    return torch.cat([head, body[~chosen], tail])
+
+
+@mistake("assumes_boundary_tokens", _tm("assumes_boundary_tokens"))
+def tm_strip_ends(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    # fairseq's habit: tokens[0] and tokens[-1] are always <s> and </s>.
+    inner = tokens[1:-1]
+    chosen = _choose(len(inner), _count(len(inner), mask_ratio), generator)
+    return torch.cat([tokens[:1], inner.masked_fill(chosen, mask_token_id), tokens[-1:]])
+
+
+@mistake("mutates_input", _hint(TOKEN_MASKING_HINTS, "mutates_input"))
+def tm_in_place(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    out = token_masking(tokens, mask_token_id=mask_token_id, mask_ratio=mask_ratio, generator=generator)
+    tokens.copy_(out)
+    return tokens
+
+
+@mistake("ignores_generator", _tm("ignores_generator"))
+def tm_global_rng(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    return token_masking(tokens, mask_token_id=mask_token_id, mask_ratio=mask_ratio, generator=None)
+
+
+@mistake("fixed_internal_seed", _tm("fixed_internal_seed"))
+def tm_fixed_seed(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    return token_masking(tokens, mask_token_id=mask_token_id, mask_ratio=mask_ratio,
+                         generator=torch.Generator().manual_seed(0))
+
+
+TOKEN_MASKING_MISTAKES = (tm_whole_sequence, tm_count_whole, tm_hardcoded, tm_inverted, tm_bert_style,
+                          tm_deletes, tm_strip_ends, tm_in_place, tm_global_rng, tm_fixed_seed)
