@@ -37,7 +37,7 @@ import os
 import shutil
 import signal
 import tempfile
-from time import monotonic, sleep
+from time import monotonic
 from typing import Any
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -165,6 +165,8 @@ class SafeExecute(Execute):
                         if self._cut:
                             raise NotebookTimeout
                 index = len(self.nb.cells)
+                if sandboxed:
+                    self._count_leftovers()
         except NotebookTimeout:
             fatal = (f"the notebook ran past its time limit of {self.notebook_timeout} s")
         except DeadKernelError:
@@ -250,6 +252,13 @@ class SafeExecute(Execute):
             if path.is_file() or path.is_symlink():
                 path.unlink()
 
+    def _count_leftovers(self) -> None:
+        """Processes the notebook left running, counted while the kernel still runs:
+        shutting it down takes its sandbox's pid namespace, and all in it, down too.
+        Every process of the uid but the kernel itself was started by the notebook
+        (background jobs, a fork bomb's children)."""
+        self._leftovers = max(0, len(uid_processes(self._uid)) - 1)
+
     def _tidy(self, sandboxed: bool) -> None:
         """After the kernel: no process of the sandbox's uid left, no links or special
         files in the folder, the folder back to the grader's uid."""
@@ -261,15 +270,9 @@ class SafeExecute(Execute):
                 pass
         if not sandboxed:
             return
-        # The kernel dies with its sandbox's init a moment after the kill above: give it
-        # that moment, so that only what the notebook left running is counted.
-        settle = monotonic() + 1.0
-        while uid_processes(self._uid) and monotonic() < settle:
-            sleep(0.05)
         killed = kill_uid(self._uid)
         if killed:
             self.log.info("killed %d leftover sandbox processes", killed)
-            self._leftovers = killed
         removed = remove_specials(self._folder)
         if removed:
             self.log.info("removed links and special files left by the kernel: %s", removed[:10])
