@@ -121,6 +121,8 @@ c.SafeExecute.cell_output_bytes = 2 * 1024 * 1024
 # unprivileged uid of their own. `pretraining-lab autograde` refuses to run where the
 # sandbox cannot start, unless given --unsafe-no-sandbox (never set it here).
 c.Sandbox.memory = 6 * 1024**3          # RLIMIT_AS per process, bytes (torch needs ~0.7 GiB)
+c.Sandbox.memory_total = 8 * 1024**3    # the whole sandbox together (memory cgroup), bytes
+c.Sandbox.cgroup = "auto"               # auto | required | off: the cgroup behind memory_total
 c.Sandbox.cpu_time = 900                # RLIMIT_CPU per process, seconds
 c.Sandbox.processes = 128               # RLIMIT_NPROC for the kernel's uid (fork bombs)
 c.Sandbox.file_size = 512 * 1024**2     # RLIMIT_FSIZE, bytes

@@ -28,6 +28,8 @@ so the kernel and everything it starts:
 * runs as an unprivileged uid of its own (one per concurrent grader slot, so the
   process-count limit, which the kernel counts per real uid, is not shared), with
   limits on address space, CPU time, processes, file size and open files;
+* with all its processes together, may use at most ``memory_total`` bytes of memory
+  where the machine allows a memory cgroup (:mod:`grader.cgroup`);
 * dies with its grader: a new pid namespace, ``--die-with-parent``, and every
   process of the slot's uid is killed when the notebook ends.
 
@@ -50,8 +52,10 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Dict, Integer, List, Unicode
+from traitlets import Bool, Dict, Enum, Integer, List, Unicode
 from traitlets.config import Configurable
+
+from .cgroup import MemoryCgroup, memory_controller
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -118,6 +122,21 @@ class Sandbox(Configurable):
 
     open_files = Integer(256, help="Open-file limit (RLIMIT_NOFILE) in the sandbox. 0: no "
                          "limit.").tag(config=True)
+
+    memory_total = Integer(
+        8 * GiB,
+        help="Memory (bytes) for the whole sandbox: the kernel and every process it "
+        "starts, together. Enforced with a memory cgroup (grader/cgroup.py) where the "
+        "grader can create one (see `cgroup`); beyond it a process of that sandbox is "
+        "killed, never the grader or another kernel. 0: no such limit.",
+    ).tag(config=True)
+
+    cgroup = Enum(
+        ["auto", "required", "off"], "auto",
+        help="The memory cgroup behind `memory_total`. auto: used where the machine has a "
+        "writable memory controller (cgroup v2 or v1; needs root), else only the "
+        "per-process limits apply. required: refuse to grade without one. off: never.",
+    ).tag(config=True)
 
     tmp_size = Integer(256 * MiB, help="Size of the sandbox's private /tmp (a tmpfs that is "
                        "also HOME and TMPDIR), bytes.").tag(config=True)
@@ -211,6 +230,18 @@ class Sandbox(Configurable):
                 args.append(f"{flag}={value}")
         return [*args, "--", *kernel_cmd]
 
+    def memory_cgroup(self, uid: int) -> MemoryCgroup | None:
+        """The slot's memory cgroup, or None where it is off or (``auto``) unavailable;
+        SandboxUnavailable where it is ``required`` and cannot be made."""
+        if self.cgroup == "off" or self.memory_total <= 0:
+            return None
+        try:
+            return MemoryCgroup.for_slot(uid, self.memory_total)
+        except OSError as exc:
+            if self.cgroup == "required":
+                raise SandboxUnavailable(f"Sandbox.cgroup is 'required' but: {exc}") from None
+            return None
+
     def probe(self) -> None:
         """Start a trivial sandbox with the full set of options; raise
         :class:`SandboxUnavailable` saying why when it cannot run."""
@@ -222,6 +253,10 @@ class Sandbox(Configurable):
             raise SandboxUnavailable(
                 "the sandbox runs each kernel as its own unprivileged uid, which needs the "
                 "grader to run as root (or in a container as root)")
+        if self.cgroup == "required" and self.memory_total > 0 and memory_controller() is None:
+            raise SandboxUnavailable(
+                "Sandbox.cgroup is 'required' but this machine has no writable memory cgroup "
+                "controller (cgroup v2 with memory, or v1's memory hierarchy)")
         for tool in ("setpriv", "prlimit"):
             if shutil.which(tool) is None:
                 raise SandboxUnavailable(f"{tool} (util-linux) is missing")
@@ -387,11 +422,12 @@ class SandboxedKernelManager(AsyncKernelManager):
     run_dir: str = ""
     uid: int = -1
     workers: int = 1
+    cgroup: MemoryCgroup | None = None
 
     def configure(self, sandbox: Sandbox, folder: str, run_dir: str, uid: int,
-                  workers: int = 1) -> None:
+                  workers: int = 1, cgroup: MemoryCgroup | None = None) -> None:
         self.sandbox, self.folder, self.run_dir, self.uid = sandbox, folder, run_dir, uid
-        self.workers = workers
+        self.workers, self.cgroup = workers, cgroup
         self.transport = "ipc"
         self.ip = os.path.join(run_dir, "k")
         self.connection_file = os.path.join(run_dir, "kernel.json")
@@ -407,6 +443,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         cmd = self.sandbox.command(kernel_cmd, folder=self.folder, run_dir=self.run_dir,
                                    uid=self.uid, env=env, workers=self.workers)
+        if self.cgroup is not None:
+            cmd = self.cgroup.wrap(cmd)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the kernel's stdout and stderr
         kw["stdout"] = log
         kw["stderr"] = subprocess.STDOUT

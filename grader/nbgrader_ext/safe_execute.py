@@ -90,7 +90,8 @@ class SafeExecute(Execute):
     def create_kernel_manager(self):  # noqa: ANN201 - nbclient's signature
         km = super().create_kernel_manager()
         if isinstance(km, SandboxedKernelManager):
-            km.configure(self._sandbox, self._folder, self._run_dir, self._uid)
+            km.configure(self._sandbox, self._folder, self._run_dir, self._uid,
+                         cgroup=self._cgroup)
         self._km_ref = km
         return km
 
@@ -128,11 +129,14 @@ class SafeExecute(Execute):
         faults: list[str] = []
         sandboxed = not self._sandbox.unsafe_no_sandbox
         self._run_dir, self._uid = "", -1
+        self._cgroup, self._oom_before = None, 0
         fatal: str | None = None
         index = -1
         try:
             if sandboxed:
                 self._uid = claim_uid(self._sandbox.uid_base, self._sandbox.slots).uid
+                self._cgroup = self._sandbox.memory_cgroup(self._uid)
+                self._oom_before = self._cgroup.oom_kills() if self._cgroup else 0
                 self._run_dir = tempfile.mkdtemp(prefix="lab-k-")
                 os.chown(self._run_dir, self._uid, self._sandbox.gid)
                 chown_tree(self._folder, self._uid, self._sandbox.gid)
@@ -180,6 +184,10 @@ class SafeExecute(Execute):
             fatal = self._failure_reason(exc, index)
         finally:
             self._tidy(sandboxed)
+        if fatal is None and self._oom_killed():
+            faults.append("a process of the notebook was killed for using more memory than "
+                          f"the sandbox allows ({_size(self._sandbox.memory_total)} for all its "
+                          "processes together)")
         if self._leftovers:
             faults.append(f"{self._leftovers} process(es) the notebook started were still "
                           "running when it ended; they were killed")
@@ -207,7 +215,13 @@ class SafeExecute(Execute):
         limit = "the notebook's remaining time" if self._cut else f"{self.timeout} s"
         return f"{_cell_label(self.nb.cells, index)} ran past its time limit ({limit}) and was interrupted"
 
+    def _oom_killed(self) -> bool:
+        return self._cgroup is not None and self._cgroup.oom_kills() > self._oom_before
+
     def _death_reason(self) -> str:
+        if self._oom_killed():
+            return ("the kernel died: it used more memory than the sandbox allows "
+                    f"({_size(self._sandbox.memory_total)} for all its processes together)")
         km = self._km_ref
         status = km.exit_status() if isinstance(km, SandboxedKernelManager) else None
         if status is None and km is not None:
@@ -299,6 +313,11 @@ def describe_exit(status: int | None, sandbox: Sandbox | None = None) -> str:
                 signal.SIGILL: "an illegal instruction (crash in native code)"}.get(sig)
         return name or f"killed by signal {sig}"
     return f"the kernel process exited with status {status} (e.g. os._exit or sys.exit in the notebook)"
+
+
+def _size(n: int) -> str:
+    """Bytes in words: "8 GiB", "300 MiB"."""
+    return f"{n / 2**30:g} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
 
 def _cell_label(cells: list[NotebookNode], index: int) -> str:

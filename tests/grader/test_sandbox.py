@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
 from grader.batch import BatchError, check_sandbox
+from grader.cgroup import memory_controller
 from grader.course import PROJECT_ROOT, Course
 from grader.nbgrader_ext.safe_execute import SafeExecute, describe_exit
 from grader.sandbox import Sandbox, SandboxUnavailable, remove_specials, uid_processes
@@ -203,3 +205,67 @@ def test_sandbox_command_hides_the_project(tmp_path):
     assert all(not b.startswith(str(PROJECT_ROOT) + "/") or b.startswith(sys.prefix) for b in binds)
     assert "--clearenv" in cmd and "JPY_PARENT_PID" not in joined
     assert Path(cmd[0]).name == "bwrap"
+
+
+# --- one memory limit for the whole sandbox (grader/cgroup.py) ---------------------------
+
+HOG = """import os, time
+mine = b"x" * (120 * 2**20)   # touched memory, far under the per-process limit
+pids = []
+for _ in range(2):
+    pid = os.fork()
+    if pid == 0:
+        theirs = b"y" * (120 * 2**20)
+        time.sleep(2)
+        os._exit(0)
+    pids.append(pid)
+print("statuses", [os.waitpid(p, 0)[1] for p in pids])"""
+
+
+def test_a_memory_cgroup_bounds_the_sandbox_processes_together(tmp_path):
+    """Three processes of one sandbox, 120 MiB each (any one alone fits), together over
+    a 300 MiB sandbox: the cgroup's OOM killer ends one of them and counts it. Where the machine
+    has no writable memory controller, `auto` falls back to per-process limits and
+    `required` refuses with the reason."""
+    require_bwrap()
+    uid = 64190
+    if memory_controller() is None:
+        assert Sandbox(memory_total=300 * 2**20).memory_cgroup(uid) is None
+        with pytest.raises(SandboxUnavailable, match="required"):
+            Sandbox(cgroup="required").memory_cgroup(uid)
+        return
+    sandbox = Sandbox(memory_total=300 * 2**20)
+    group = sandbox.memory_cgroup(uid)
+    assert group is not None and group.path.name == f"slot-{uid}"
+    before = group.oom_kills()
+    os.chown(tmp_path, uid, sandbox.gid)
+    cmd = group.wrap(sandbox.command([sys.executable, "-c", HOG], folder=tmp_path,
+                                     run_dir=tmp_path, uid=uid))
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert "statuses [0, 0]" not in done.stdout, done.stdout
+    assert group.oom_kills() > before
+    assert uid_processes(uid) == []
+
+
+def test_cgroup_off_or_zero_means_no_cgroup():
+    assert Sandbox(cgroup="off").memory_cgroup(64190) is None
+    assert Sandbox(memory_total=0).memory_cgroup(64190) is None
+
+
+def test_safe_execute_names_a_sandbox_over_its_memory(tmp_path):
+    """A notebook whose processes together pass ``memory_total`` (each alone fits):
+    SafeExecute reports, in plain words, that the sandbox's memory ran out, and the
+    cells before it keep their outputs. Skipped in effect where no cgroup can be made
+    (the per-process limit still applies; test_a_memory_cgroup... covers the fallback)."""
+    require_bwrap()
+    if memory_controller() is None:
+        pytest.skip("no writable memory cgroup controller on this machine")
+    nb = new_notebook(cells=[new_code_cell("print('before')"), new_code_cell(HOG)])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cfg = Config()
+    cfg.Execute.timeout = 60
+    cfg.Sandbox.memory_total = 300 * 2**20
+    nb, resources = SafeExecute(config=cfg).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    assert nb.cells[0].outputs[0]["text"] == "before\n"
+    assert any("more memory than the sandbox allows (300 MiB" in f
+               for f in resources["lab_faults"]), resources["lab_faults"]
