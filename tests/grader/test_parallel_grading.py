@@ -44,6 +44,8 @@ def _copy(course: Course, dest: Path) -> Course:
 
 
 def test_one_and_two_workers_give_the_same_scores(template, tmp_path):
+    """The same submissions graded with 1 and with 2 workers: every cell's score is the
+    same in both gradebooks, and it is the score each sample deserves."""
     course, samples = template
     one, two = _copy(course, tmp_path / "one"), _copy(course, tmp_path / "two")
     assert all(o.ok for o in run_batch(one, workers=1))
@@ -55,6 +57,9 @@ def test_one_and_two_workers_give_the_same_scores(template, tmp_path):
 
 
 def test_killed_grader_resumes_without_loss_or_double_counting(template, tmp_path):
+    """The CLI grader is SIGKILLed once a submission has been committed; a rerun skips what
+    was committed, grades the rest, and every submission is in the gradebook once with its
+    deserved scores; a third run grades nothing."""
     from nbgrader.api import Gradebook
 
     course, samples = template
