@@ -31,7 +31,7 @@ so the kernel and everything it starts:
 * with all its processes together, may use at most ``memory_total`` bytes of memory
   where the machine allows a memory cgroup (:mod:`grader.cgroup`);
 * dies with its grader: a new pid namespace, ``--die-with-parent``, and every
-  process of the slot's uid is killed when the notebook ends.
+  process of the slot's uid is killed when the notebook ends (:mod:`grader.slots`).
 
 Where bubblewrap or namespaces are not available, :meth:`Sandbox.probe` says why,
 and grading refuses unless the instructor opts out explicitly
@@ -40,14 +40,11 @@ and grading refuses unless the instructor opts out explicitly
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +59,6 @@ MiB = 1 << 20
 
 #: Environment variables passed from the grader to the kernel (all others are dropped).
 PASSED_ENV = ("NBGRADER_EXECUTION", "MPLBACKEND", "LANG", "LC_ALL", "PYTHONHASHSEED", "TZ")
-
-LOCK_DIR = Path(tempfile.gettempdir()) / "pretraining-lab-sandbox-slots"
-
 
 class SandboxUnavailable(RuntimeError):
     """The sandbox cannot start here; the message says why and what to do."""
@@ -294,117 +288,6 @@ def _missing_bwrap(name: str) -> str:
             "apt-get install -y bubblewrap; Fedora: dnf install bubblewrap) or, only if you "
             "accept running students' code with the grader's own permissions, pass "
             "--unsafe-no-sandbox")
-
-
-# --- uid slots ---------------------------------------------------------------------------
-
-class UidSlot:
-    """A uid claimed for this process's kernels (a lock file held for the process's life)."""
-
-    def __init__(self, uid: int, fh: Any) -> None:
-        self.uid = uid
-        self._fh = fh
-
-    def release(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-
-
-_SLOT: UidSlot | None = None
-
-
-def claim_uid(base: int, count: int) -> UidSlot:
-    """The first uid in ``base .. base+count-1`` no other live grader holds (cached
-    per process)."""
-    global _SLOT
-    if _SLOT is not None and _SLOT._fh is not None and _SLOT.uid >= base:
-        return _SLOT
-    LOCK_DIR.mkdir(mode=0o755, exist_ok=True)
-    for uid in range(base, base + count):
-        fh = open(LOCK_DIR / f"uid-{uid}.lock", "a+")  # noqa: SIM115 - held open
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.close()
-            continue
-        kill_uid(uid)  # a previous holder's leftovers
-        _SLOT = UidSlot(uid, fh)
-        return _SLOT
-    raise SandboxUnavailable(f"all {count} sandbox uids from {base} are in use")
-
-
-def uid_processes(uid: int) -> list[int]:
-    """Pids whose real uid is ``uid``."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as fh:
-                for line in fh:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
-                            pids.append(int(entry))
-                        break
-        except (OSError, ValueError, IndexError):
-            continue
-    return pids
-
-
-def kill_uid(uid: int, rounds: int = 20) -> int:
-    """SIGKILL every process of ``uid`` (repeated: a fork bomb forks while we kill);
-    the number killed."""
-    if uid == 0 or uid == os.getuid():
-        raise ValueError("refusing to kill the grader's own uid")
-    killed = 0
-    for _ in range(rounds):
-        pids = uid_processes(uid)
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except OSError:
-                pass
-        time.sleep(0.05)
-    return killed
-
-
-def chown_tree(path: str | Path, uid: int, gid: int) -> None:
-    """chown a folder and everything in it, never following links."""
-    path = str(path)
-    os.chown(path, uid, gid, follow_symlinks=False)
-    for root, dirs, files in os.walk(path):
-        for name in dirs + files:
-            try:
-                os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
-            except OSError:
-                pass
-
-
-def remove_specials(path: str | Path) -> list[str]:
-    """Delete symbolic links, fifos, sockets and devices under ``path`` (what a
-    kernel could leave to make the trusted grader follow or block on); the paths
-    removed, relative."""
-    removed = []
-    for root, dirs, files in os.walk(str(path)):
-        for name in list(dirs) + files:
-            full = os.path.join(root, name)
-            st = os.lstat(full)
-            import stat as _stat
-
-            if _stat.S_ISDIR(st.st_mode) or _stat.S_ISREG(st.st_mode):
-                continue
-            try:
-                os.unlink(full)
-                removed.append(os.path.relpath(full, str(path)))
-            except OSError:
-                pass
-            if name in dirs:
-                dirs.remove(name)
-    return removed
 
 
 # --- the kernel manager ------------------------------------------------------------------

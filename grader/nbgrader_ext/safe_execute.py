@@ -48,17 +48,8 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 from ..labkit.evidence import evidence_path
-from ..sandbox import (
-    MiB,
-    Sandbox,
-    SandboxedKernelManager,
-    SandboxUnavailable,
-    chown_tree,
-    claim_uid,
-    kill_uid,
-    remove_specials,
-    uid_processes,
-)
+from ..sandbox import MiB, Sandbox, SandboxedKernelManager, SandboxUnavailable
+from ..slots import chown_tree, claim_uid, kill_uid, remove_specials, uid_processes
 
 CHECK_PREFIX = "check_"
 SKIPPED = "[display only: the autograder does not run this cell; run it yourself to see it]\n"

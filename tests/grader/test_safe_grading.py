@@ -25,7 +25,8 @@ from grader.batch import run_batch
 from grader.course import PROJECT_ROOT
 from grader.demo import prepare
 from grader.report import report
-from grader.sandbox import LOCK_DIR, Sandbox, uid_processes
+from grader.sandbox import Sandbox
+from grader.slots import LOCK_DIR, uid_processes
 from grader.submissions import cell_scores, generate_feedback
 from tests.grader.data import bank, dev_lesson
 from tests.grader.sandbox_support import require_bwrap

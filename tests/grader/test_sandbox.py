@@ -20,7 +20,8 @@ from grader.batch import BatchError, check_sandbox
 from grader.cgroup import memory_controller
 from grader.course import PROJECT_ROOT, Course
 from grader.nbgrader_ext.safe_execute import SafeExecute, describe_exit
-from grader.sandbox import Sandbox, SandboxUnavailable, remove_specials, uid_processes
+from grader.sandbox import Sandbox, SandboxUnavailable
+from grader.slots import remove_specials, uid_processes
 from tests.grader.sandbox_support import require_bwrap
 
 PROBE_READ = """import json, importlib
