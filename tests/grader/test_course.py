@@ -21,6 +21,7 @@ from grader.course import (
     build_course,
     compare_lesson_dirs,
     release,
+    same_tensors,
     update_lessons,
 )
 from grader.submissions import SubmissionError, import_submissions, scan
@@ -306,3 +307,17 @@ def test_trusted_verdicts_run_the_samples_code_outside_the_notebook(dev_course):
     verdicts = trusted_verdicts(LESSON, dev_course.source / LESSON, src, cases)
     assert verdicts == {"right": {"scaled_dot_product_attention": True},
                         "wrong": {"scaled_dot_product_attention": False}}
+
+
+def test_fixtures_compare_equal_through_rounding_noise_only():
+    """Fixtures rebuilt on another CPU differ by ~1e-15 in mathematically-zero gradients:
+    the same fixture. A change a student could notice (1e-4) is a stale fixture; NaN
+    equals NaN (a mistake's output), and dtype and shape must match exactly."""
+    base = {"g": torch.tensor([0.0, 1e-16, 0.5, float("nan")], dtype=torch.float32)}
+    noisy = {"g": base["g"] + torch.tensor([2.8e-15, -1e-15, 0.0, 0.0])}
+    assert same_tensors(base, noisy)
+    assert not same_tensors(base, {"g": base["g"] + torch.tensor([0.0, 0.0, 1e-4, 0.0])})
+    assert not same_tensors(base, {"g": base["g"].double()})
+    assert not same_tensors(base, {"g": base["g"][:3]})
+    assert same_tensors({"ids": torch.tensor([1, 2])}, {"ids": torch.tensor([1, 2])})
+    assert not same_tensors({"ids": torch.tensor([1, 2])}, {"ids": torch.tensor([1, 3])})
