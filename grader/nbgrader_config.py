@@ -128,6 +128,7 @@ c.Sandbox.processes = 128               # RLIMIT_NPROC for the kernel's uid (for
 c.Sandbox.file_size = 512 * 1024**2     # RLIMIT_FSIZE, bytes
 c.Sandbox.open_files = 256              # RLIMIT_NOFILE
 c.Sandbox.tmp_size = 256 * 1024**2      # the private /tmp (HOME, TMPDIR), bytes
+c.Sandbox.folder_size = 1024**3         # what the kernel may write in its folder (tmpfs), bytes
 c.Sandbox.uid_base = 64100              # kernels run as uid 64100, 64101, ... (one per worker)
 c.Sandbox.gid = 65534                   # nogroup
 c.Sandbox.threads = 0                   # torch threads per kernel; 0: cores / workers

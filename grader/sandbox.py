@@ -24,7 +24,8 @@ so the kernel and everything it starts:
   course secret, ``solutions/`` and the ``reference``/``grader`` packages (installed
   editable from the project folder) cannot be read or imported, nor can other
   students' folders;
-* writes only its own folder and a private tmpfs;
+* writes only its own folder and a private tmpfs, both limited in size (the folder
+  is a scratch copy on a tmpfs while the kernel runs, :mod:`grader.scratch`);
 * runs as an unprivileged uid of its own (one per concurrent grader slot, so the
   process-count limit, which the kernel counts per real uid, is not shared), with
   limits on address space, CPU time, processes, file size and open files;
@@ -132,6 +133,14 @@ class Sandbox(Configurable):
         "per-process limits apply. required: refuse to grade without one. off: never.",
     ).tag(config=True)
 
+    folder_size = Integer(
+        1 * GiB,
+        help="Space (bytes) for what the kernel writes in the student's folder and its run "
+        "folder, together: both are on a tmpfs of this size while it runs (grader/scratch.py), "
+        "and what it left is copied back after, so a notebook cannot fill the grader's disk. "
+        "Needs root to mount; where the mount fails the folder is written directly. 0: off.",
+    ).tag(config=True)
+
     tmp_size = Integer(256 * MiB, help="Size of the sandbox's private /tmp (a tmpfs that is "
                        "also HOME and TMPDIR), bytes.").tag(config=True)
 
@@ -172,12 +181,16 @@ class Sandbox(Configurable):
         return max(1, (os.cpu_count() or 1) // max(1, workers))
 
     def command(self, kernel_cmd: list[str], *, folder: str | Path, run_dir: str | Path,
-                uid: int, env: dict[str, str] | None = None, workers: int = 1) -> list[str]:
-        """``kernel_cmd`` wrapped in bwrap, setpriv and prlimit."""
+                uid: int, env: dict[str, str] | None = None, workers: int = 1,
+                folder_source: str | Path | None = None) -> list[str]:
+        """``kernel_cmd`` wrapped in bwrap, setpriv and prlimit. The kernel's working
+        folder is ``folder``; its content comes from ``folder_source`` (a scratch copy,
+        :mod:`grader.scratch`) when given."""
         bwrap = self.resolved_bwrap()
         if bwrap is None:
             raise SandboxUnavailable(_missing_bwrap(self.bwrap))
         folder, run_dir = str(Path(folder).resolve()), str(Path(run_dir).resolve())
+        source = str(Path(folder_source).resolve()) if folder_source else folder
         args = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                 "--unshare-cgroup-try", "--die-with-parent", "--hostname", "sandbox",
                 "--ro-bind", "/usr", "/usr"]
@@ -189,18 +202,19 @@ class Sandbox(Configurable):
                 args += ["--ro-bind", str(path), str(path)]
         args += ["--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev",
                  "--perms", "1777", "--size", str(self.tmp_size), "--tmpfs", "/tmp"]
-        mounts = [(p, "ro") for p in [*self.python_roots(), *self.read_only]]
-        mounts += [(folder, "rw"), (run_dir, "rw")]
+        # (host path, path in the sandbox, mode)
+        mounts = [(p, p, "ro") for p in [*self.python_roots(), *self.read_only]]
+        mounts += [(source, folder, "rw"), (run_dir, run_dir, "rw")]
         made: set[str] = {"/", "/tmp", "/usr", "/etc"}
-        for path, _ in mounts:  # parents bwrap would otherwise create as 0700
+        for _, path, _ in mounts:  # parents bwrap would otherwise create as 0700
             for parent in reversed(Path(path).parents):
                 p = str(parent)
                 if p not in made:
                     made.add(p)
                     args += ["--perms", "0755", "--dir", p]
-        for path, mode in mounts:
-            if os.path.exists(path):
-                args += ["--ro-bind" if mode == "ro" else "--bind", path, path]
+        for src, path, mode in mounts:
+            if os.path.exists(src):
+                args += ["--ro-bind" if mode == "ro" else "--bind", src, path]
         args += ["--chdir", folder, "--clearenv"]
         threads = str(self.thread_count(workers))
         kernel_env = {"PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp",
@@ -302,15 +316,17 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     sandbox: Sandbox | None = None
     folder: str = ""
+    folder_source: str = ""
     run_dir: str = ""
     uid: int = -1
     workers: int = 1
     cgroup: MemoryCgroup | None = None
 
     def configure(self, sandbox: Sandbox, folder: str, run_dir: str, uid: int,
-                  workers: int = 1, cgroup: MemoryCgroup | None = None) -> None:
+                  workers: int = 1, cgroup: MemoryCgroup | None = None,
+                  folder_source: str = "") -> None:
         self.sandbox, self.folder, self.run_dir, self.uid = sandbox, folder, run_dir, uid
-        self.workers, self.cgroup = workers, cgroup
+        self.workers, self.cgroup, self.folder_source = workers, cgroup, folder_source
         self.transport = "ipc"
         self.ip = os.path.join(run_dir, "k")
         self.connection_file = os.path.join(run_dir, "kernel.json")
@@ -325,7 +341,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         env = kw.pop("env", None) or {}
         kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         cmd = self.sandbox.command(kernel_cmd, folder=self.folder, run_dir=self.run_dir,
-                                   uid=self.uid, env=env, workers=self.workers)
+                                   uid=self.uid, env=env, workers=self.workers,
+                                   folder_source=self.folder_source or None)
         if self.cgroup is not None:
             cmd = self.cgroup.wrap(cmd)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the kernel's stdout and stderr

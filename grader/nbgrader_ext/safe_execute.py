@@ -26,17 +26,17 @@ that timed out loses its evidence the same way. The reasons, in plain words, go 
 ``resources["lab_faults"]`` (``HiddenVerdicts`` writes them to the verdict log,
 and the instructor report lists them).
 
-When the notebook ends, every process of the sandbox's uid is killed, links, fifos
-and device files the kernel left in the folder are removed (the trusted grader
-must not follow or block on them), and the folder is given back to the grader's uid.
+The kernel writes a scratch copy of the folder on a size-limited tmpfs
+(:mod:`grader.scratch`, ``Sandbox.folder_size``). When the notebook ends, every
+process of the sandbox's uid is killed, links, fifos and device files the kernel
+left are removed (the trusted grader must not follow or block on them), what it
+left is copied back into the folder, and the folder is given back to the grader's uid.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import tempfile
 from time import monotonic
 from typing import Any
 
@@ -49,6 +49,7 @@ from traitlets import Integer
 
 from ..labkit.evidence import evidence_path
 from ..sandbox import MiB, Sandbox, SandboxedKernelManager, SandboxUnavailable
+from ..scratch import Scratch
 from ..slots import chown_tree, claim_uid, kill_uid, remove_specials, uid_processes
 
 CHECK_PREFIX = "check_"
@@ -82,7 +83,7 @@ class SafeExecute(Execute):
         km = super().create_kernel_manager()
         if isinstance(km, SandboxedKernelManager):
             km.configure(self._sandbox, self._folder, self._run_dir, self._uid,
-                         cgroup=self._cgroup)
+                         cgroup=self._cgroup, folder_source=self._live)
         self._km_ref = km
         return km
 
@@ -117,9 +118,14 @@ class SafeExecute(Execute):
         self._km_ref = None
         self._cut = False
         self._leftovers = 0
+        self._filled = False
         faults: list[str] = []
         sandboxed = not self._sandbox.unsafe_no_sandbox
         self._run_dir, self._uid = "", -1
+        # The folder the kernel writes: a scratch copy of _folder while it runs
+        # (grader/scratch.py), _folder itself once copied back (or without a scratch).
+        self._scratch: Scratch | None = None
+        self._live = self._folder
         self._cgroup, self._oom_before = None, 0
         fatal: str | None = None
         index = -1
@@ -128,9 +134,15 @@ class SafeExecute(Execute):
                 self._uid = claim_uid(self._sandbox.uid_base, self._sandbox.slots).uid
                 self._cgroup = self._sandbox.memory_cgroup(self._uid)
                 self._oom_before = self._cgroup.oom_kills() if self._cgroup else 0
-                self._run_dir = tempfile.mkdtemp(prefix="lab-k-")
+                self._scratch = Scratch.create(self._sandbox.folder_size)
+                if self._sandbox.folder_size > 0 and not self._scratch.mounted:
+                    self.log.warning("could not mount a tmpfs for the kernel's folder; it "
+                                     "writes the folder directly, without a size limit")
+                self._run_dir = str(self._scratch.run_dir)
+                self._live = str(self._scratch.stage(self._folder))
+                os.chown(self._scratch.path, self._uid, self._sandbox.gid)
                 os.chown(self._run_dir, self._uid, self._sandbox.gid)
-                chown_tree(self._folder, self._uid, self._sandbox.gid)
+                chown_tree(self._live, self._uid, self._sandbox.gid)
             else:
                 self.log.warning("UNSAFE: running the notebook WITHOUT the sandbox")
             # As nbconvert's ExecutePreprocessor.preprocess, with each fault caught.
@@ -179,6 +191,9 @@ class SafeExecute(Execute):
             faults.append("a process of the notebook was killed for using more memory than "
                           f"the sandbox allows ({_size(self._sandbox.memory_total)} for all its "
                           "processes together)")
+        if self._filled:
+            faults.append(f"the notebook filled the space its folder may use "
+                          f"({_size(self._sandbox.folder_size)}); writes beyond it failed")
         if self._leftovers:
             faults.append(f"{self._leftovers} process(es) the notebook started were still "
                           "running when it ended; they were killed")
@@ -253,7 +268,7 @@ class SafeExecute(Execute):
     def _drop_evidence(self, cell: NotebookNode) -> None:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
         if grade_id.startswith(CHECK_PREFIX):
-            path = evidence_path(self._folder, grade_id[len(CHECK_PREFIX):])
+            path = evidence_path(self._live, grade_id[len(CHECK_PREFIX):])
             if path.is_file() or path.is_symlink():
                 path.unlink()
 
@@ -266,7 +281,8 @@ class SafeExecute(Execute):
 
     def _tidy(self, sandboxed: bool) -> None:
         """After the kernel: no process of the sandbox's uid left, no links or special
-        files in the folder, the folder back to the grader's uid."""
+        files in the folder, what it wrote copied back, the folder back to the
+        grader's uid."""
         km = self._km_ref
         if km is not None and km.has_kernel:
             try:
@@ -278,12 +294,17 @@ class SafeExecute(Execute):
         killed = kill_uid(self._uid)
         if killed:
             self.log.info("killed %d leftover sandbox processes", killed)
-        removed = remove_specials(self._folder)
+        removed = remove_specials(self._live)
         if removed:
             self.log.info("removed links and special files left by the kernel: %s", removed[:10])
+        if self._scratch is not None:
+            try:
+                self._filled = self._scratch.filled()
+                self._scratch.copy_back(self._folder)
+            finally:
+                self._scratch.close()
+                self._live = self._folder
         chown_tree(self._folder, os.getuid(), os.getgid())
-        if self._run_dir:
-            shutil.rmtree(self._run_dir, ignore_errors=True)
 
 
 def describe_exit(status: int | None, sandbox: Sandbox | None = None) -> str:

@@ -43,6 +43,7 @@ TEST_CONFIG = """
 c.Execute.timeout = 30
 c.SafeExecute.notebook_timeout = 150
 c.Sandbox.memory = 3 * 1024**3
+c.Sandbox.folder_size = 256 * 1024**2
 """
 
 
@@ -182,3 +183,12 @@ def test_instructor_files_untouched_and_nothing_left_running(graded):
     autograded = course.autograded / "trick-write-files" / LESSON
     assert not any(p.is_symlink() for p in autograded.rglob("*"))
     assert not (autograded / "fixtures_fifo").exists()
+
+
+def test_a_disk_flood_stays_within_the_folder_allowance(graded):
+    """What the disk-filling notebook left in its autograded folder is no more than
+    Sandbox.folder_size (256 MiB here), though it tried to write 64 GB."""
+    course, *_ = graded
+    folder = course.autograded / "fault-disk" / LESSON
+    assert (folder / f"{LESSON}.ipynb").is_file()
+    assert 0 < sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) <= 256 * 2**20

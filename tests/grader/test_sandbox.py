@@ -270,3 +270,58 @@ def test_safe_execute_names_a_sandbox_over_its_memory(tmp_path):
     assert nb.cells[0].outputs[0]["text"] == "before\n"
     assert any("more memory than the sandbox allows (300 MiB" in f
                for f in resources["lab_faults"]), resources["lab_faults"]
+
+
+# --- a size-limited folder (grader/scratch.py) -------------------------------------------
+
+FILL = """written = 0
+try:
+    for i in range(40):
+        with open(f"blob{i}.bin", "wb") as fh:
+            fh.write(b"z" * (8 * 2**20))   # each file far under RLIMIT_FSIZE
+        written += 1
+except OSError as exc:
+    print("stopped", exc.errno)
+print("written", written)"""
+
+
+def test_a_notebook_cannot_fill_the_disk(tmp_path):
+    """40 files of 8 MiB into a folder allowed 64 MiB: the writes fail with ENOSPC in the
+    student's cell, the fault is named, what was written before is copied back, and no
+    more than the allowance reaches the real folder."""
+    require_bwrap()
+    (tmp_path / "given.txt").write_text("released file")
+    nb = new_notebook(cells=[new_code_cell("open('kept.txt', 'w').write('mine')"),
+                             new_code_cell(FILL)])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cfg = Config()
+    cfg.Execute.timeout = 60
+    cfg.Sandbox.folder_size = 64 * 2**20
+    pp = SafeExecute(config=cfg)
+    nb, resources = pp.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    if not (pp._scratch and pp._scratch.staged):
+        pytest.skip("no tmpfs could be mounted here (not root?)")
+    text = nb.cells[1].outputs[0]["text"]
+    assert "stopped 28" in text, text
+    assert resources["lab_faults"] == [
+        "the notebook filled the space its folder may use (64 MiB); writes beyond it failed"]
+    assert (tmp_path / "kept.txt").read_text() == "mine"
+    assert (tmp_path / "given.txt").read_text() == "released file"
+    assert sum(p.stat().st_size for p in tmp_path.rglob("*")) <= 64 * 2**20
+    assert all(p.stat().st_uid == os.getuid() for p in tmp_path.rglob("*"))
+    assert not pp._scratch.path.exists()  # unmounted and removed
+
+
+def test_scratch_without_a_size_is_the_folder_itself(tmp_path):
+    """folder_size 0: no tmpfs, the kernel writes the lesson folder directly and
+    nothing is copied."""
+    from grader.scratch import Scratch
+
+    scratch = Scratch.create(0)
+    try:
+        assert not scratch.mounted and scratch.run_dir.is_dir()
+        assert scratch.stage(tmp_path) == tmp_path and not scratch.filled()
+        scratch.copy_back(tmp_path)
+    finally:
+        scratch.close()
+    assert not scratch.path.exists()

@@ -77,6 +77,12 @@ for _ in range(2000):
 
 SEGFAULT = "import ctypes\nctypes.string_at(0)"
 
+#: 64 MiB files (each under RLIMIT_FSIZE) until the folder's space runs out: the cell
+#: fails with ENOSPC, the notebook goes on.
+DISK_FILL = """for i in range(1000):
+    with open(f"fill{i}.bin", "wb") as fh:
+        fh.write(b"0" * (64 * 2**20))"""
+
 NO_SIGINT_LOOP = """import signal, time
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 while True:  # a hang that ignores the interrupt (sleeping: no CPU burnt in the tests)
@@ -105,6 +111,8 @@ def faults(correct: NotebookNode, lesson: str, full: dict[str, float]) -> list[C
          "segmentation"),
         ("memory", "memory exhaustion (64 GiB in one go)",
          _with_cell(correct, "x = bytearray(64 * 2**30)", SDPA), dict(full), None),
+        ("disk", "files written until the disk space runs out",
+         _with_cell(correct, DISK_FILL, SDPA), dict(full), "filled the space"),
         ("forkbomb", "a fork bomb", _with_cell(correct, FORK_BOMB, SDPA),
          {SDPA: full[SDPA], SHAPE: None}, "were still running when it ended"),
         ("output", "40 MB of output in one cell",
