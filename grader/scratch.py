@@ -37,6 +37,8 @@ from .labkit.evidence import EVIDENCE_DIR
 FULL_MARGIN = 64 * 1024
 #: The evidence folder's own space (a lesson's evidence is a few MiB).
 EVIDENCE_SIZE = 256 * 1024 * 1024
+#: Scratch folders are ``<tmp>/lab-k-<uid>-<random>``: a slot's are found by its uid.
+PREFIX = "lab-k-"
 
 
 class Scratch:
@@ -47,10 +49,10 @@ class Scratch:
         self.staged = False  # only a complete copy is ever copied back
 
     @classmethod
-    def create(cls, size: int) -> Scratch:
-        """A new scratch folder, on a tmpfs of ``size`` bytes when ``size`` > 0 and
-        the mount succeeds; ``run/`` is made inside it."""
-        path = Path(tempfile.mkdtemp(prefix="lab-k-"))
+    def create(cls, size: int, uid: int) -> Scratch:
+        """A new scratch folder for the slot ``uid``, on a tmpfs of ``size`` bytes when
+        ``size`` > 0 and the mount succeeds; ``run/`` is made inside it."""
+        path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{uid}-"))
         scratch = cls(path, size > 0 and _mount_tmpfs(path, size), size)
         scratch.run_dir.mkdir()
         return scratch
@@ -100,13 +102,23 @@ class Scratch:
         """Unmount (lazily: the sandbox's mount namespace may still be going away)
         and remove the scratch folder."""
         if self.mounted:
-            if self.staged:
-                subprocess.run(["umount", "-l", str(self.work / EVIDENCE_DIR)],
-                               capture_output=True)
+            evidence = self.work / EVIDENCE_DIR
+            if os.path.ismount(evidence):
+                subprocess.run(["umount", "-l", str(evidence)], capture_output=True)
             subprocess.run(["umount", "-l", str(self.path)], capture_output=True)
             self.mounted = False
         with contextlib.suppress(OSError):
             shutil.rmtree(self.path)
+
+
+def clear_stale(uid: int) -> int:
+    """Unmount and remove the scratch folders of slot ``uid`` that a grader killed
+    mid-notebook left behind (call while holding the slot, before its next kernel);
+    how many there were."""
+    stale = list(Path(tempfile.gettempdir()).glob(f"{PREFIX}{uid}-*"))
+    for path in stale:
+        Scratch(path, mounted=os.path.ismount(path), size=0).close()
+    return len(stale)
 
 
 def _mount_tmpfs(path: Path, size: int) -> bool:

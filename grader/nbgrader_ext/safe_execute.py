@@ -49,7 +49,7 @@ from traitlets import Integer
 
 from ..labkit.evidence import evidence_path
 from ..sandbox import MiB, Sandbox, SandboxedKernelManager, SandboxUnavailable
-from ..scratch import Scratch
+from ..scratch import Scratch, clear_stale
 from ..slots import chown_tree, claim_uid, kill_uid, remove_specials, uid_processes
 
 CHECK_PREFIX = "check_"
@@ -134,7 +134,10 @@ class SafeExecute(Execute):
                 self._uid = claim_uid(self._sandbox.uid_base, self._sandbox.slots).uid
                 self._cgroup = self._sandbox.memory_cgroup(self._uid)
                 self._oom_before = self._cgroup.oom_kills() if self._cgroup else 0
-                self._scratch = Scratch.create(self._sandbox.folder_size)
+                if clear_stale(self._uid):
+                    self.log.info("removed scratch folders a killed grader left for uid %d",
+                                  self._uid)
+                self._scratch = Scratch.create(self._sandbox.folder_size, self._uid)
                 if self._sandbox.folder_size > 0 and not self._scratch.mounted:
                     self.log.warning("could not mount a tmpfs for the kernel's folder; it "
                                      "writes the folder directly, without a size limit")

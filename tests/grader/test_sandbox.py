@@ -317,7 +317,7 @@ def test_scratch_without_a_size_is_the_folder_itself(tmp_path):
     nothing is copied."""
     from grader.scratch import Scratch
 
-    scratch = Scratch.create(0)
+    scratch = Scratch.create(0, 64190)
     try:
         assert not scratch.mounted and scratch.run_dir.is_dir()
         assert scratch.stage(tmp_path) == tmp_path and not scratch.filled()
@@ -325,3 +325,21 @@ def test_scratch_without_a_size_is_the_folder_itself(tmp_path):
     finally:
         scratch.close()
     assert not scratch.path.exists()
+
+
+def test_a_killed_graders_scratch_is_cleared_by_the_next_holder_of_its_slot():
+    """A grader killed mid-notebook leaves its slot's tmpfs mounted; whoever claims the
+    slot next unmounts and removes it (other slots' scratches are left alone)."""
+    from grader.scratch import Scratch, clear_stale
+
+    left = Scratch.create(16 * 2**20, 64191)
+    other = Scratch.create(16 * 2**20, 64192)
+    try:
+        if not left.mounted:
+            pytest.skip("no tmpfs could be mounted here (not root?)")
+        assert clear_stale(64191) == 1
+        assert not os.path.ismount(left.path) and not left.path.exists()
+        assert os.path.ismount(other.path)
+    finally:
+        left.close()
+        other.close()
