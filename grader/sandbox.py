@@ -61,6 +61,7 @@ MiB = 1 << 20
 #: Environment variables passed from the grader to the kernel (all others are dropped).
 PASSED_ENV = ("NBGRADER_EXECUTION", "MPLBACKEND", "LANG", "LC_ALL", "PYTHONHASHSEED", "TZ")
 
+
 class SandboxUnavailable(RuntimeError):
     """The sandbox cannot start here; the message says why and what to do."""
 
