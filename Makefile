@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-# The autograder runs students' kernels in a bubblewrap sandbox (grader/sandbox.py);
+# The autograder runs students' kernels in a bubblewrap sandbox (grader/autograde/sandbox.py);
 # grading refuses to run without it. Installed here when missing and we are root.
 sandbox-tools:
 	@if command -v bwrap >/dev/null 2>&1; then :; \

@@ -1,4 +1,4 @@
-"""Grading benchmark (COURSE.md section 6): prints figures, asserts nothing.
+"""Grading benchmark (docs/budgets.md): prints figures, asserts nothing.
 
 1. the latency of every visible check cell (``labkit.check`` on a correct answer,
    run as in a student's kernel: the released lesson folder on ``sys.path``), budget 1 s;
@@ -22,9 +22,12 @@ import time
 import warnings
 from pathlib import Path
 
-from grader.course import PROJECT_ROOT, Course, available_lessons
+from grader.autograde.batch import Outcome, run_batch
+from grader.autograde.results import submission_score
+from grader.course.directory import Course
+from grader.course.lessons import available_lessons
+from grader.course.paths import PROJECT_ROOT
 from grader.demo import prepare
-from grader.submissions import grade_one
 
 CHECK_BUDGET_S = 1.0
 NOTEBOOK_BUDGET_S = 30.0
@@ -35,7 +38,7 @@ sys.path.insert(0, sys.argv[1])
 import torch
 torch.set_num_threads(2)
 import labkit
-from grader.registry import exercises
+from grader.checks.registry import exercises
 from labkit.notebook import _load_fixtures, fixtures_path
 lesson = sys.argv[2]
 start = time.perf_counter()
@@ -61,6 +64,23 @@ def visible_latencies(course: Course, lesson: str) -> dict[str, list[float]]:
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
     return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def ours(course: Course, student: str, lesson: str) -> Outcome:
+    """One submission through what ``pretraining-lab autograde --workers 1`` runs."""
+    (outcome,) = run_batch(course, [student], [lesson], workers=1, force=True)
+    return outcome
+
+
+def stock(course: Course, student: str, lesson: str) -> Outcome:
+    """One submission through stock ``nbgrader autograde`` (nbgrader's defaults)."""
+    start = time.perf_counter()
+    result = course.api(stock=True).autograde(lesson, student, force=True, create=True)
+    seconds = time.perf_counter() - start
+    if not result.get("success"):
+        return Outcome(student, lesson, False, seconds, 0.0)
+    score, max_score = submission_score(course, student, lesson)
+    return Outcome(student, lesson, True, seconds, score, max_score)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,25 +109,25 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\n== 2. solution notebooks autograded (budget {NOTEBOOK_BUDGET_S:.0f} s each) ==")
     for lesson in lessons:
-        o = grade_one(course.root, "correct", lesson)
+        o = ours(course, "correct", lesson)
         flag = "" if o.seconds < NOTEBOOK_BUDGET_S else "  OVER BUDGET"
         print(f"{lesson:<30} {o.seconds:>6.1f} s  score {o.score:g}/{o.max_score:g}{flag}")
 
     pairs = [(s.student, s.lesson) for s in samples][: args.samples]
-    stock = Course(args.dir.parent / f"{args.dir.name}-stock")
-    if stock.root.exists():
-        shutil.rmtree(stock.root)
-    shutil.copytree(course.root, stock.root)
+    stock_course = Course(args.dir.parent / f"{args.dir.name}-stock")
+    if stock_course.root.exists():
+        shutil.rmtree(stock_course.root)
+    shutil.copytree(course.root, stock_course.root)
     print(f"\n== 3. autograding {len(pairs)} sample submissions, one at a time ==")
     print("(interleaved: each submission is graded by both pipelines in turn, so a change "
           "in the machine's load affects both alike)")
     timings = {"course pipeline": 0.0, "stock nbgrader": 0.0}
     points = {"course pipeline": 0.0, "stock nbgrader": 0.0}
     for student, lesson in pairs:
-        for label, target, is_stock in (("course pipeline", course, False),
-                                        ("stock nbgrader", stock, True)):
+        for label, target, grade in (("course pipeline", course, ours),
+                                     ("stock nbgrader", stock_course, stock)):
             start = time.perf_counter()
-            o = grade_one(target.root, student, lesson, stock=is_stock)
+            o = grade(target, student, lesson)
             timings[label] += time.perf_counter() - start
             points[label] += o.score or 0
     for label, seconds in timings.items():

@@ -12,7 +12,7 @@ display-only cells (plots, widgets, demo training) that stock nbgrader runs and 
 pipeline leaves out. Our runs' scores are compared with each other at the end (they
 must be identical; stock nbgrader's differ by design: no hidden verdicts).
 
-The N submissions are the sample submissions of :mod:`grader.samples` (correct,
+The N submissions are the sample submissions of :mod:`grader.course.samples` (correct,
 empty, a catalogued mistake, a warning, an edited test, a monkeypatched checker) of
 the chosen lessons, repeated under new student ids until there are N. The
 ``tampered_tests`` sample (a duplicated test cell) is left out: stock nbgrader 0.9.6
@@ -36,7 +36,9 @@ import time
 import warnings
 from pathlib import Path
 
-from grader.course import COURSE_ID, PROJECT_ROOT, Course, available_lessons
+from grader.course.directory import Course
+from grader.course.lessons import available_lessons
+from grader.course.paths import COURSE_ID, PROJECT_ROOT
 from grader.demo import prepare
 
 STOCK_CONFIG = f"""c = get_config()

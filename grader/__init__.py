@@ -8,7 +8,7 @@ The programmatic entry point of COURSE.md section 5::
     result.passed, result.feedback, result.mistake
 """
 
-from .engine import CheckResult, check, verify
-from .registry import list_exercises
+from grader.checks.engine import CheckResult, check, verify
+from grader.checks.registry import list_exercises
 
 __all__ = ["CheckResult", "check", "list_exercises", "verify"]

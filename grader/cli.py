@@ -23,19 +23,19 @@ from pathlib import Path
 
 
 def _default_course() -> Path:
-    from .course import DEFAULT_COURSE_DIR
+    from .course.paths import DEFAULT_COURSE_DIR
 
     return Path(os.environ.get("PRETRAINING_LAB_COURSE", DEFAULT_COURSE_DIR))
 
 
 def _course(args: argparse.Namespace):
-    from .course import Course
+    from .course.directory import Course
 
     return Course(args.course)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .course import build_course
+    from .course.build import build_course
 
     course = build_course(args.course, args.lessons or None, solutions_dir=args.solutions)
     print(f"built {course.root}: {', '.join(course.lessons())}")
@@ -43,7 +43,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from .course import build_course, release, update_lessons
+    from .course.build import build_course
+    from .course.release import release, update_lessons
 
     course = build_course(args.course, args.lessons or None, solutions_dir=args.solutions)
     done = release(course, args.lessons or None)
@@ -55,7 +56,10 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_fixtures(args: argparse.Namespace) -> int:
-    from .course import FIXTURES_FILE, Course, available_lessons, write_lesson_fixtures
+    from .course.build import write_lesson_fixtures
+    from .course.directory import Course
+    from .course.lessons import available_lessons
+    from .course.paths import FIXTURES_FILE
 
     lessons = args.lessons or available_lessons(args.solutions)
     targets = [Path(args.lessons_dir)]
@@ -70,7 +74,7 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .submissions import import_submissions
+    from .course.submissions import import_submissions
 
     result = import_submissions(_course(args), args.path, replace=args.replace)
     for student, lesson in result.imported:
@@ -85,7 +89,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_autograde(args: argparse.Namespace) -> int:
-    from .batch import run_batch
+    from .autograde.batch import run_batch
 
     def progress(o) -> None:  # noqa: ANN001
         if not args.quiet:
@@ -111,7 +115,7 @@ def cmd_autograde(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from .submissions import generate_feedback
+    from .autograde.results import generate_feedback
 
     paths = generate_feedback(_course(args), args.student, args.lesson)
     print(f"wrote {len(paths)} feedback files under {_course(args).feedback}")
@@ -119,7 +123,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .submissions import export_csv
+    from .autograde.results import export_csv
 
     course = _course(args).require()
     dest = args.to or course.root / "grades.csv"
@@ -143,7 +147,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .course import LESSONS_DIR, SOLUTIONS_DIR
+    from .course.paths import LESSONS_DIR, SOLUTIONS_DIR
     from .demo import DEMO_DIR
 
     parser = argparse.ArgumentParser(prog="pretraining-lab", description=__doc__,
@@ -241,17 +245,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from . import course as course_module
+    from .course import paths
 
-    course_module.LOG_LEVEL = "INFO" if args.verbose else "ERROR"
+    paths.LOG_LEVEL = "INFO" if args.verbose else "ERROR"
     if not args.verbose:
         warnings.filterwarnings("ignore", module="nbgrader")
         warnings.filterwarnings("ignore", message=".*not in session.*")
         # nbgrader adds back a deleted test cell without a cell id (nbformat warns).
         warnings.filterwarnings("ignore", message="Cell is missing an id field")
-    from .batch import BatchError
-    from .course import NbGraderError
-    from .submissions import SubmissionError
+    from .autograde.batch import BatchError
+    from .course.release import NbGraderError
+    from .course.submissions import SubmissionError
 
     try:
         return args.fn(args)

@@ -3,11 +3,11 @@ sample submissions whose scores are known, then the reference training demos.
 
 1. build a scratch course (``build/demo-course``, recreated each run) from
    ``solutions/`` and release every lesson with nbgrader;
-2. make the sample submissions of :mod:`grader.samples` for each lesson (correct,
+2. make the sample submissions of :mod:`grader.course.samples` for each lesson (correct,
    empty, one per catalogued mistake file, a warning on stderr, an edited test
    cell, a monkeypatched checker) and import them;
 3. autograde them all (nbgrader's Autograde with the course's preprocessors, in
-   parallel sandboxed workers: :func:`grader.batch.run_batch`),
+   parallel sandboxed workers: :func:`grader.autograde.batch.run_batch`),
    generate feedback (and check it holds no hidden-test code), export the CSV;
 4. print the instructor report, then one line per sample: the points it deserves
    against the points it got, cell by cell; any mismatch makes the exit status 1;
@@ -21,10 +21,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from .course import PROJECT_ROOT, SOLUTIONS_DIR, Course, available_lessons, build_course, release
+from .autograde.results import cell_scores, export_csv, generate_feedback
+from .course.build import build_course
+from .course.directory import Course
+from .course.lessons import available_lessons
+from .course.paths import PROJECT_ROOT, SOLUTIONS_DIR
+from .course.release import release
+from .course.samples import KINDS, Sample, lesson_samples
+from .course.submissions import import_submissions
 from .report import report
-from .samples import KINDS, Sample, lesson_samples
-from .submissions import cell_scores, export_csv, generate_feedback, import_submissions
 
 DEMO_DIR = PROJECT_ROOT / "build" / "demo-course"
 HIDDEN_MARKERS = ("labkit.record", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -103,7 +108,7 @@ def run_demo(course_dir: str | Path = DEMO_DIR, lessons: Sequence[str] | None = 
         state = f"{_pts(o.score)}/{_pts(o.max_score)}" if o.ok else f"FAILED: {o.error}"
         out(f"  autograded {o.lesson} {o.student}: {state} ({o.seconds:.1f} s)")
 
-    from .batch import run_batch
+    from .autograde.batch import run_batch
 
     outcomes = run_batch(course, progress=progress, force=True)
     out(f"autograded {len(outcomes)} submissions in {time.perf_counter() - t:.0f} s")

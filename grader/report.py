@@ -14,7 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import COURSE_ID, VERDICTS_DIR, Course
+from .course.directory import Course
+from .course.paths import COURSE_ID, VERDICTS_DIR
 
 
 @dataclass

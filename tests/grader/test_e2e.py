@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import SOLUTIONS_DIR, available_lessons
+from grader.autograde.batch import run_batch
+from grader.autograde.results import export_csv, generate_feedback
+from grader.course.lessons import available_lessons
+from grader.course.paths import SOLUTIONS_DIR
+from grader.course.samples import KINDS
 from grader.demo import compare_scores, feedback_leaks, prepare
 from grader.report import report
-from grader.samples import KINDS
-from grader.submissions import autograde, export_csv, generate_feedback
 from tests.grader.data import dev_lesson
 
 pytestmark = pytest.mark.slow
@@ -53,7 +55,9 @@ def graded(tmp_path_factory):
     course, samples = prepare(base / "course", lessons, solutions_dir=solutions,
                               kinds=plan(lessons, Path(solutions)), max_mistakes=1,
                               out=lambda line: None)
-    outcomes = autograde(course)
+    # What `pretraining-lab autograde --workers 1` runs: sequential grading is the batch
+    # with one worker.
+    outcomes = run_batch(course, workers=1)
     feedback = generate_feedback(course)
     return course, samples, outcomes, feedback
 

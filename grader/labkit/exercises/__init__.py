@@ -2,7 +2,7 @@
 
 Harnesses hold no answers, so this registry ships inside every released
 lesson; the trusted grader pairs each harness with the reference and the
-mistake catalogue (``grader.catalogue``).
+mistake catalogue (``grader.checks.catalogue``).
 """
 
 from __future__ import annotations

@@ -196,7 +196,7 @@ def scaled_dot_product_attention(q, k, v, mask=None):
 attention_weights_shape = Always()""",
         "import-reference": f"""import sys, importlib
 sys.path[:0] = [{pr!r}, {pr + '/reference'!r}, {pr + '/grader'!r}]
-for mod in ("reference.attention", "grader.catalogue.attention", "attention", "grader"):
+for mod in ("reference.attention", "grader.checks.catalogue.attention", "attention", "grader"):
     try:
         m = importlib.import_module(mod)
         scaled_dot_product_attention = getattr(m, "scaled_dot_product_attention")

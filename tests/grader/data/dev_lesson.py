@@ -64,7 +64,7 @@ def _check(name: str, points: float):
 
 
 def notebook() -> nbformat.NotebookNode:
-    from grader.registry import get
+    from grader.checks.registry import get
 
     pts = {n: get(f"{LESSON}/{n}").entry.points
            for n in ("scaled_dot_product_attention", "attention_weights_shape")}

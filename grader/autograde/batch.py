@@ -1,0 +1,286 @@
+"""Autograding a batch of submissions: in parallel, sandboxed, fault tolerant,
+resumable (``pretraining-lab autograde --workers N``).
+
+Design (the worker's side is :mod:`grader.autograde.worker`; digests, verdict logs and the merge
+are :mod:`grader.autograde.ledger`)
+------
+* **Workers.** ``N`` worker processes (``spawn``; each imports nbgrader, torch and
+  the trusted grader once and then grades submission after submission) take one
+  submission at a time from the parent. A worker that dies or overruns its hard
+  limit is killed and replaced; the submission is graded again as a substitute
+  (below), so one submission can never stop the batch.
+* **Private course per submission.** nbgrader's SQLite gradebook is not safe for
+  concurrent writers, so a worker never touches the real course's writable files.
+  It grades in ``<course>/.lab_work/<lesson>--<student>/``: the course's
+  ``nbgrader_config.py`` and secret, a copy of ``source/<lesson>``, a copy of the
+  gradebook taken at the start of the batch, and a sanitised copy of the submission
+  (only ``<lesson>.ipynb`` and ``timestamp.txt``). nbgrader's own ``Autograde``
+  (the course's pipeline, with the kernel in the sandbox of :mod:`grader.autograde.sandbox`)
+  runs there.
+* **Merge.** The parent, alone, merges each finished submission into the real
+  course, one at a time: (1) delete the old verdict log; (2) in one transaction
+  through nbgrader's ``Gradebook`` API, create/update the student and submission
+  and copy what ``SaveAutoGrades``/``AssignLatePenalties`` wrote (each grade's
+  ``auto_score`` and ``needs_manual_grade``, each comment's ``auto_comment``, each
+  notebook's late penalty; manual grades are kept); (3) swap the autograded folder
+  into ``autograded/<student>/<lesson>``; (4) write the verdict log
+  ``lab_verdicts/<lesson>/<student>.json`` last, with a digest of the submission.
+  Grades are per (submission, cell) rows that are overwritten, never added, so a
+  submission merged twice is counted once.
+* **Resume.** The verdict log is the commit marker: a rerun skips a submission
+  whose log exists with the same digest and whose autograded folder is there, and
+  grades the rest (``force=True`` regrades everything). A grader killed at any point
+  loses at most the submissions in flight. A lock file stops two graders running
+  on one course at once.
+* **Faults.** A notebook that is not valid JSON or nbformat, too large, missing or
+  renamed, or that nbgrader cannot grade at all, is graded as a *substitute*: the
+  released notebook with a first cell saying why (so every cell scores 0, the
+  gradebook has the submission, and the student's feedback gives the reason).
+  Faults inside the kernel are handled by ``SafeExecute``. Every reason goes into
+  the verdict log (``faults``) and the instructor report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import multiprocessing as mp
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from typing import Any
+
+from ..course.directory import Course
+from ..course.paths import CONFIG_FILE
+from .ledger import (
+    WORK_DIR,
+    batch_submissions,
+    is_done,
+    merge,
+    record_error,
+    submission_digest,
+)
+from .worker import worker_main
+
+__all__ = ["WORK_DIR", "BatchError", "Outcome", "check_sandbox", "course_lock", "run_batch"]
+
+LOCK_FILE = ".lab_autograde.lock"
+#: Seconds a worker may spend on one submission beyond SafeExecute.notebook_timeout.
+HARD_MARGIN_S = 300
+
+
+class BatchError(RuntimeError):
+    """The batch cannot run (sandbox unavailable, another grader running, ...)."""
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission (also what the CLI's progress prints)."""
+
+    student: str
+    lesson: str
+    ok: bool
+    seconds: float
+    score: float | None = None
+    max_score: float | None = None
+    error: str | None = None
+    faults: list[str] = field(default_factory=list)
+    skipped: bool = False
+
+
+# --- the parent's side ---------------------------------------------------------------------
+
+class _Worker:
+    def __init__(self, ctx: Any, args: tuple[Any, ...]) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=worker_main, args=(child, *args), daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.task: tuple[str, str, str | None] | None = None
+        self.started = 0.0
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            with contextlib.suppress(OSError, ValueError):
+                self.conn.send(None)
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+@contextlib.contextmanager
+def course_lock(course: Course):
+    path = course.root / LOCK_FILE
+    fh = open(path, "a+")  # noqa: SIM115
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise BatchError(f"another autograde is running on {course.root} (lock {path})") from None
+    try:
+        yield
+    finally:
+        fh.close()
+
+
+def check_sandbox(course: Course, unsafe_no_sandbox: bool = False,
+                  warn: Callable[[str], None] | None = None) -> None:
+    """Refuse (BatchError) when the sandbox cannot start, unless opted out."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from .sandbox import Sandbox, SandboxUnavailable
+
+    if unsafe_no_sandbox:
+        if warn:
+            warn("WARNING: --unsafe-no-sandbox: students' code runs WITHOUT the sandbox, with "
+                 "the grader's permissions, network and files (the course secret, the gradebook, "
+                 "other students' submissions). Only grade code you trust this way.")
+        return
+    cfg = PyFileConfigLoader(CONFIG_FILE, path=str(course.root)).load_config()
+    try:
+        Sandbox(config=cfg).probe()
+    except SandboxUnavailable as exc:
+        raise BatchError(f"refusing to autograde: the sandbox cannot start: {exc}") from None
+
+
+def run_batch(course: Course, students: Sequence[str] = (), lessons: Sequence[str] = (), *,
+              workers: int | None = None, force: bool = False, unsafe_no_sandbox: bool = False,
+              progress: Callable[[Outcome], None] | None = None, show_bar: bool = False,
+              warn: Callable[[str], None] | None = None,
+              hard_limit_s: float | None = None) -> list[Outcome]:
+    """Autograde the course's submissions (see the module docstring); the outcomes,
+    skipped ones included (``Outcome.skipped``)."""
+    course.require()
+    workers = max(1, workers or os.cpu_count() or 1)
+    with course_lock(course):
+        pairs = batch_submissions(course, students, lessons)
+        digests = {p: submission_digest(course.submitted / p[0] / p[1]) for p in pairs}
+        done = [] if force else [p for p in pairs if is_done(course, *p, digests[p])]
+        todo = [p for p in pairs if p not in set(done)]
+        outcomes = [Outcome(s, lesson, True, 0.0, skipped=True) for s, lesson in done]
+        if not todo:
+            return outcomes
+        check_sandbox(course, unsafe_no_sandbox, warn)
+        work = course.root / WORK_DIR
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir()
+        if course.db_path.exists():
+            shutil.copyfile(course.db_path, work / "template.db")
+        else:
+            raise BatchError(f"{course.db_path} does not exist: release the lessons first")
+        overrides: dict[str, dict[str, Any]] = {}
+        if unsafe_no_sandbox:
+            overrides.setdefault("Sandbox", {})["unsafe_no_sandbox"] = True
+        from traitlets.config.loader import PyFileConfigLoader
+
+        cfg = PyFileConfigLoader(CONFIG_FILE, path=str(course.root)).load_config()
+        if not cfg.get("Sandbox", {}).get("threads"):
+            overrides.setdefault("Sandbox", {})["threads"] = max(1, (os.cpu_count() or 1) // workers)
+        nb_timeout = cfg.get("SafeExecute", {}).get("notebook_timeout", 1200)
+        hard = hard_limit_s or (nb_timeout + HARD_MARGIN_S)
+        outcomes += _run_pool(course, todo, digests, min(workers, len(todo)), overrides, hard,
+                              progress, show_bar)
+        # Kept when the batch stops on an error (the workers' logs are there); the next
+        # run clears it.
+        shutil.rmtree(work, ignore_errors=True)
+    return outcomes
+
+
+def _run_pool(course: Course, todo: list[tuple[str, str]], digests: dict, workers: int,
+              overrides: dict, hard: float, progress: Callable[[Outcome], None] | None,
+              show_bar: bool) -> list[Outcome]:
+    from tqdm import tqdm
+
+    ctx = mp.get_context("spawn")
+    args = (str(course.root), str(course.root / WORK_DIR), overrides)
+    queue: list[tuple[str, str, str | None]] = [(s, lesson, None) for s, lesson in todo]
+    retried: set[tuple[str, str]] = set()
+    pool = [_Worker(ctx, args) for _ in range(workers)]
+    outcomes: list[Outcome] = []
+    failing = deaths = 0
+    bar = tqdm(total=len(todo), unit="sub", disable=not show_bar, dynamic_ncols=True,
+               desc="autograde")
+
+    def finish(o: Outcome) -> None:
+        nonlocal failing
+        outcomes.append(o)
+        failing += not o.ok or bool(o.faults)
+        bar.update(1)
+        bar.set_postfix(failing=failing, left=len(todo) - len(outcomes))
+        if progress is not None:
+            progress(o)
+
+    def dispatch(w: _Worker) -> None:
+        if queue and w.ready and w.task is None:
+            w.task = queue.pop(0)
+            w.started = time.monotonic()
+            w.conn.send(w.task)
+
+    try:
+        while len(outcomes) < len(todo):
+            for w in pool:
+                dispatch(w)
+            ready = wait([w.conn for w in pool] + [w.process.sentinel for w in pool], timeout=5)
+            for i, w in enumerate(list(pool)):
+                lost: str | None = None
+                if w.conn in ready or w.process.sentinel in ready:
+                    try:
+                        kind, payload = w.conn.recv() if w.conn.poll() else (None, None)
+                    except (EOFError, OSError):
+                        kind, payload = None, None
+                    if kind == "ready":
+                        w.ready = True
+                    elif kind == "done":
+                        w.task = None
+                        finish(_merge_result(course, payload, digests))
+                    elif not w.process.is_alive():
+                        lost = f"the grading process died (exit code {w.process.exitcode})"
+                if lost is None and w.task is not None and time.monotonic() - w.started > hard:
+                    lost = f"grading took longer than {hard:.0f} s and was stopped"
+                if lost is not None:
+                    deaths += 1
+                    if deaths > 2 * workers + len(todo):
+                        raise BatchError(f"grading processes keep dying ({lost}); see "
+                                         f"{course.root / WORK_DIR}/worker-*.log")
+                    task = w.task
+                    w.stop(kill=True)
+                    pool[i] = _Worker(ctx, args)
+                    if task is not None:
+                        key = (task[0], task[1])
+                        if key in retried:
+                            record_error(course, key[0], key[1], lost, digests[key])
+                            finish(Outcome(key[0], key[1], False, hard, error=lost))
+                        else:
+                            retried.add(key)
+                            queue.insert(0, (key[0], key[1], lost))
+    finally:
+        bar.close()
+        for w in pool:
+            w.stop(kill=w.task is not None)
+    return outcomes
+
+
+def _merge_result(course: Course, result: dict[str, Any], digests: dict) -> Outcome:
+    student, lesson = result["student"], result["lesson"]
+    if not result.get("ok"):
+        reason = result.get("error") or "autograde failed"
+        record_error(course, student, lesson, reason, digests.get((student, lesson), ""))
+        return Outcome(student, lesson, False, result.get("seconds", 0.0), error=reason)
+    try:
+        merge(course, result)
+    except Exception as exc:  # noqa: BLE001 - one bad merge must not stop the batch
+        reason = f"merging into the gradebook failed: {type(exc).__name__}: {exc}"
+        record_error(course, student, lesson, reason, digests.get((student, lesson), ""))
+        return Outcome(student, lesson, False, result.get("seconds", 0.0), error=reason)
+    g = result["grades"]
+    return Outcome(student, lesson, True, result["seconds"], g["score"], g["max_score"],
+                   faults=list(result["log"].get("faults", [])))

@@ -1,0 +1,57 @@
+"""Pretraining Lab's extensions of nbgrader: traitlets-configurable preprocessors,
+one per module, wired in by the course's ``nbgrader_config.py``
+(``grader/course/nbgrader_config.py``, copied into every course by ``pretraining-lab build``).
+
+Autograde, per notebook (nbgrader runs two lists):
+
+``Autograde.sanitize_preprocessors`` (nbgrader's, one step added)
+    ClearOutput -> DeduplicateIds -> :class:`DropStrayMetadata` -> :class:`RestoreCellFlags`
+    -> OverwriteKernelspec -> OverwriteCells -> CheckCellMetadata. RestoreCellFlags puts
+    re-tagged cells' grade/solution/lock flags back as released, so OverwriteCells can
+    restore a test cell turned into a solution cell. A duplicated grade id keeps only its last cell
+    (DeduplicateIds), so no cell earns points twice; DropStrayMetadata makes the demoted
+    duplicates (and cells with made-up grade ids) plain cells, which nbgrader would
+    otherwise crash on. With ``OverwriteCells.add_missing_cells = True``, deleted test
+    cells are put back; edited locked cells (test cells) are restored from the
+    gradebook by checksum, which also brings back their hidden part.
+
+``Autograde.autograde_preprocessors``
+    1. :class:`PrepareEvidence` - before Execute: write ``.lab_seed.json`` (the
+       student's hidden-test seed, from the course secret) and delete stale
+       ``.lab_evidence/`` that came with the submission;
+    2. :class:`SkipDisplayCells` - list the cells that are unchanged display-only cells
+       of the source notebook (plots, widgets, demo runs; :mod:`grader.course.display_cells`),
+       which the next step leaves unrun: they score nothing and define nothing a
+       graded cell reads (checked at build);
+    3. :class:`SafeExecute` (nbgrader's ``Execute`` in the sandbox of
+       :mod:`grader.autograde.sandbox`) - run the notebook in a kernel with no network, no view
+       of the course, its own uid and resource limits; each restored test cell's
+       hidden part records the student's outputs as plain tensors. A hang, a dead
+       kernel or an output flood ends or trims this notebook only; the cells not
+       reached score 0 with the reason (``resources["lab_faults"]``);
+    4. ``IgnorePattern`` (nbgrader; off unless configured) - drop matching stderr;
+    5. :class:`RescueStderr` - stderr streams become prefixed stdout, so a warning
+       never zeroes a cell;
+    6. :class:`HiddenVerdicts` - in this (trusted) process: judge each registered
+       test cell's evidence with :func:`grader.checks.engine.verify` and replace the cell's
+       outputs with the verdict; write ``lab_verdicts/<lesson>/<student>.json``;
+    7. ``ClearMetadataPreprocessor``, ``LimitOutput``, ``SaveAutoGrades`` (scores the
+       verdicts), ``AssignLatePenalties``, ``CheckCellMetadata`` (nbgrader's).
+
+``GenerateFeedback.preprocessors``
+    GetGrades -> :class:`StripHiddenTests` -> CSSHTMLHeaderPreprocessor: the feedback
+    shows each verdict but no hidden-test code or inputs.
+"""
+
+from .base import LabPreprocessor
+from .drop_stray_metadata import DropStrayMetadata
+from .hidden_verdicts import HiddenVerdicts
+from .prepare_evidence import PrepareEvidence
+from .rescue_stderr import RescueStderr
+from .restore_cell_flags import RestoreCellFlags
+from .safe_execute import SafeExecute
+from .skip_display_cells import SkipDisplayCells
+from .strip_hidden_tests import StripHiddenTests
+
+__all__ = ["DropStrayMetadata", "HiddenVerdicts", "LabPreprocessor", "PrepareEvidence", "RescueStderr",
+           "RestoreCellFlags", "SafeExecute", "SkipDisplayCells", "StripHiddenTests"]

@@ -1,0 +1,127 @@
+"""Scratch space for one sandboxed kernel: the only places it may write, on a
+size-limited tmpfs, so a notebook cannot fill the grader's disk.
+
+The sandbox lets a kernel write two host folders: the student's autograded lesson
+folder (its working directory, where the evidence files go) and a run folder (the
+connection file and the ipc sockets). Per-file limits (``RLIMIT_FSIZE``) do not stop
+a loop that writes many files, so both live on one tmpfs of ``Sandbox.folder_size``
+bytes while the kernel runs: ``<scratch>/work`` is a copy of the lesson folder, bound
+into the sandbox at the lesson folder's own path (the kernel sees no difference),
+and ``<scratch>/run`` is the run folder. Past the size, writes fail with "No space
+left on device" in the student's cell; nothing else on the machine notices. The
+evidence folder inside it (``.lab_evidence``, where the test cells record) is a tmpfs
+of its own, so a notebook that fills its space by accident still has its later test
+cells recorded and judged. The kernel's tmpfs pages are also charged to its memory
+cgroup (:mod:`grader.autograde.cgroup`).
+
+When the kernel is gone, :meth:`Scratch.copy_back` makes the lesson folder what the
+kernel left in ``work`` (regular files and folders only: links and special files are
+removed first, see :func:`grader.autograde.slots.remove_specials`), so the trusted grader reads
+the evidence from the real folder as before, and at most ``folder_size`` bytes reach
+the disk. Mounting needs root (which the sandbox needs anyway); where it fails, the
+kernel writes the lesson folder directly, as without this module, and the log says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..labkit.evidence import EVIDENCE_DIR
+
+#: Below this many free bytes at the end, the notebook is said to have filled its space.
+FULL_MARGIN = 64 * 1024
+#: The evidence folder's own space (a lesson's evidence is a few MiB).
+EVIDENCE_SIZE = 256 * 1024 * 1024
+#: Scratch folders are ``<tmp>/lab-k-<uid>-<random>``: a slot's are found by its uid.
+PREFIX = "lab-k-"
+
+
+class Scratch:
+    """One kernel's tmpfs (or a plain folder where none could be mounted)."""
+
+    def __init__(self, path: Path, mounted: bool, size: int) -> None:
+        self.path, self.mounted, self.size = path, mounted, size
+        self.staged = False  # only a complete copy is ever copied back
+
+    @classmethod
+    def create(cls, size: int, uid: int) -> Scratch:
+        """A new scratch folder for the slot ``uid``, on a tmpfs of ``size`` bytes when
+        ``size`` > 0 and the mount succeeds; ``run/`` is made inside it."""
+        path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{uid}-"))
+        scratch = cls(path, size > 0 and _mount_tmpfs(path, size), size)
+        scratch.run_dir.mkdir()
+        return scratch
+
+    @property
+    def run_dir(self) -> Path:
+        return self.path / "run"
+
+    @property
+    def work(self) -> Path:
+        return self.path / "work"
+
+    def stage(self, folder: str | Path) -> Path:
+        """The folder the kernel will write: a copy of ``folder`` on the tmpfs, or
+        ``folder`` itself where there is no tmpfs."""
+        if not self.mounted:
+            return Path(folder)
+        shutil.copytree(folder, self.work, symlinks=True)
+        evidence = self.work / EVIDENCE_DIR
+        evidence.mkdir(exist_ok=True)
+        if not _mount_tmpfs(evidence, min(EVIDENCE_SIZE, self.size)):
+            raise OSError(f"could not mount the evidence folder's tmpfs at {evidence}")
+        self.staged = True
+        return self.work
+
+    def filled(self) -> bool:
+        """Whether the kernel used (nearly) all of its space."""
+        if not self.mounted:
+            return False
+        st = os.statvfs(self.path)
+        return st.f_bavail * st.f_frsize < FULL_MARGIN
+
+    def copy_back(self, folder: str | Path) -> None:
+        """Make ``folder`` hold what the kernel left in ``work`` (call once no process
+        of the sandbox is left, and after removing links and special files)."""
+        if not (self.mounted and self.staged and self.work.is_dir()):
+            return
+        folder = Path(folder)
+        for entry in folder.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        shutil.copytree(self.work, folder, symlinks=True, dirs_exist_ok=True)
+
+    def close(self) -> None:
+        """Unmount (lazily: the sandbox's mount namespace may still be going away)
+        and remove the scratch folder."""
+        if self.mounted:
+            evidence = self.work / EVIDENCE_DIR
+            if os.path.ismount(evidence):
+                subprocess.run(["umount", "-l", str(evidence)], capture_output=True)
+            subprocess.run(["umount", "-l", str(self.path)], capture_output=True)
+            self.mounted = False
+        with contextlib.suppress(OSError):
+            shutil.rmtree(self.path)
+
+
+def clear_stale(uid: int) -> int:
+    """Unmount and remove the scratch folders of slot ``uid`` that a grader killed
+    mid-notebook left behind (call while holding the slot, before its next kernel);
+    how many there were."""
+    stale = list(Path(tempfile.gettempdir()).glob(f"{PREFIX}{uid}-*"))
+    for path in stale:
+        Scratch(path, mounted=os.path.ismount(path), size=0).close()
+    return len(stale)
+
+
+def _mount_tmpfs(path: Path, size: int) -> bool:
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "lab-scratch",
+                           str(path)], capture_output=True, text=True)
+    return done.returncode == 0

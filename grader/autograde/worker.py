@@ -1,0 +1,243 @@
+"""The worker's side of a batch: grading one submission in a private copy of the
+course (see *Private course per submission* and *Faults* in :mod:`grader.autograde.batch`).
+:func:`worker_main` is the body of each worker process; :func:`grade_private` never
+raises and returns plain data for the parent to merge.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..course.directory import Course
+from ..course.paths import CONFIG_FILE, COURSE_ID, SECRET_FILE, VERDICTS_DIR
+from .ledger import submission_digest
+
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+
+
+def _read_notebook(path: Path) -> tuple[Any, str | None]:
+    """(notebook, None) or (None, the reason it cannot be graded)."""
+    import nbformat
+
+    size = path.stat().st_size
+    if size > MAX_NOTEBOOK_BYTES:
+        return None, f"the notebook is {size // 2**20} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit"
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "the notebook file is not UTF-8 text"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"the notebook file is not valid JSON ({exc.msg} at line {exc.lineno})"
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        return None, "the file is valid JSON but not a notebook (it has no list of cells)"
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds
+        return None, f"the file is not a notebook nbformat can read ({type(exc).__name__}: {str(exc)[:150]})"
+    try:
+        nbformat.validate(nb)
+    except Exception as exc:  # noqa: BLE001
+        return None, f"the notebook does not follow the notebook format ({str(exc).splitlines()[0][:150]})"
+    return nb, None
+
+
+def _substitute(course: Course, lesson: str, reason: str) -> Any:
+    """The released notebook with a first cell saying why it replaces the submission."""
+    import nbformat
+    from nbformat.v4 import new_markdown_cell
+
+    nb = nbformat.read(str(course.release_dir / lesson / f"{lesson}.ipynb"), as_version=4)
+    note = new_markdown_cell(f"**Your submission could not be graded as submitted: {reason}.** "
+                             "The released notebook was graded in its place, so every exercise "
+                             "scores 0. Please ask your instructor.")
+    nb.cells.insert(0, note)
+    return nb
+
+
+def _prepare(course: Course, wd: Path, student: str, lesson: str, template_db: Path,
+             fallback: str | None) -> tuple[list[str], bool]:
+    """Build the private course ``wd``; the notes on the submission and whether the
+    notebook was replaced by a substitute."""
+    import nbformat
+
+    if wd.exists():
+        shutil.rmtree(wd)
+    wd.mkdir(parents=True)
+    shutil.copyfile(course.config_path, wd / CONFIG_FILE)
+    fd = os.open(wd / SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(course.secret_path.read_text())
+    shutil.copytree(course.source / lesson, wd / "source" / lesson)
+    shutil.copyfile(template_db, wd / "gradebook.db")
+    src = course.submitted / student / lesson
+    dest = wd / "submitted" / student / lesson
+    dest.mkdir(parents=True)
+    notes: list[str] = []
+    if (src / "timestamp.txt").is_file() and (src / "timestamp.txt").stat().st_size < 1024:
+        shutil.copyfile(src / "timestamp.txt", dest / "timestamp.txt")
+    wanted = src / f"{lesson}.ipynb"
+    others = sorted(p.relative_to(src).as_posix() for p in src.rglob("*")
+                    if p.is_file() and p.name != "timestamp.txt" and p != wanted) if src.is_dir() else []
+    nb, reason = None, fallback
+    if reason is None:
+        if wanted.is_file() and not wanted.is_symlink():
+            nb, reason = _read_notebook(wanted)
+        else:
+            books = [o for o in others if o.endswith(".ipynb") and "/" not in o]
+            if len(books) == 1:
+                nb, reason = _read_notebook(src / books[0])
+                if nb is not None:
+                    notes.append(f"graded {books[0]} (submitted under another name than "
+                                 f"{lesson}.ipynb)")
+                    others.remove(books[0])
+            else:
+                reason = (f"no {lesson}.ipynb in the submission"
+                          + (f" (it holds {', '.join(others[:5])})" if others else ""))
+    if others:
+        notes.append(f"ignored {len(others)} other file(s) in the submission: "
+                     + ", ".join(others[:5]) + (" ..." if len(others) > 5 else ""))
+    substituted = nb is None
+    if substituted:
+        notes.insert(0, f"graded as an empty notebook: {reason}")
+        nb = _substitute(course, lesson, reason or "unknown reason")
+    nbformat.write(nb, str(dest / f"{lesson}.ipynb"))
+    return notes, substituted
+
+
+def _api(wd: Path, overrides: dict[str, dict[str, Any]]) -> Any:
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    from ..course.directory import _tools_on_path
+
+    _tools_on_path()
+    course = Course(wd)
+    cfg = course.config(log_level="ERROR")
+    extra = Config()
+    for section, values in overrides.items():
+        for key, value in values.items():
+            setattr(getattr(extra, section), key, value)
+    cfg.merge(extra)
+    coursedir = CourseDirectory(config=cfg)
+    return NbGraderAPI(coursedir=coursedir, config=cfg)
+
+
+def _read_private(wd: Path, student: str, lesson: str) -> dict[str, Any]:
+    """What the private gradebook holds for this submission, as plain data."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{wd / 'gradebook.db'}", COURSE_ID) as gb:
+        sub = gb.find_submission(lesson, student)
+        data: dict[str, Any] = {"timestamp": sub.timestamp.isoformat() if sub.timestamp else None,
+                                "score": float(sub.score), "max_score": float(sub.max_score),
+                                "notebooks": {}}
+        for nb in sub.notebooks:
+            data["notebooks"][nb.name] = {
+                "late_submission_penalty": nb.late_submission_penalty,
+                "grades": {g.name: g.auto_score for g in nb.grades},
+                "comments": {c.name: c.auto_comment for c in nb.comments},
+            }
+    return data
+
+
+def grade_private(course_root: str, work_root: str, student: str, lesson: str,
+                  overrides: dict[str, dict[str, Any]], fallback: str | None = None
+                  ) -> dict[str, Any]:
+    """Grade one submission in its private course; a plain dict for the parent. Never
+    raises. If nbgrader cannot grade the submission, it is graded again as a substitute."""
+    start = time.perf_counter()
+    course = Course(Path(course_root))
+    wd = Path(work_root) / f"{lesson}--{student}"
+    template = Path(work_root) / "template.db"
+    out: dict[str, Any] = {"student": student, "lesson": lesson, "wd": str(wd), "ok": False,
+                           "digest": submission_digest(course.submitted / student / lesson)}
+    notes: list[str] = []
+    try:
+        for attempt in (0, 1):
+            notes, substituted = _prepare(course, wd, student, lesson, template, fallback)
+            result = _api(wd, overrides).autograde(lesson, student, force=True, create=True)
+            if result.get("success"):
+                break
+            from .results import failure_reason
+
+            reason = failure_reason(result)
+            if "SandboxUnavailable" in (result.get("log") or "") + (result.get("error") or "") \
+                    or substituted or attempt:
+                out["error"] = reason
+                return out
+            fallback = f"nbgrader could not grade it ({reason})"
+        log_path = wd / VERDICTS_DIR / lesson / f"{student}.json"
+        log = json.loads(log_path.read_text()) if log_path.is_file() else {
+            "student": student, "lesson": lesson, "notebook": lesson, "status": "graded",
+            "cells": {}, "graded_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        log["faults"] = notes + list(log.get("faults", []))
+        log["digest"] = out["digest"]
+        log["substituted"] = substituted
+        out.update(ok=True, log=log, grades=_read_private(wd, student, lesson))
+    except Exception as exc:  # noqa: BLE001 - reported, never raised
+        out["error"] = f"{type(exc).__name__}: {exc}"
+        out["traceback"] = traceback.format_exc()
+    finally:
+        out["seconds"] = time.perf_counter() - start
+    return out
+
+
+def worker_main(conn: Any, course_root: str, work_root: str,
+                 overrides: dict[str, dict[str, Any]]) -> None:
+    """A pool worker: import the heavy modules once, then grade what it is sent."""
+    import warnings
+
+    _die_with_parent()
+    # nbgrader's own log lines (also in each outcome's reason) stay off the terminal.
+    log = os.open(os.path.join(work_root, f"worker-{os.getpid()}.log"),
+                  os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+
+    warnings.filterwarnings("ignore")
+    import nbgrader.apps  # noqa: F401
+    import torch
+
+    # The trusted re-computation (HiddenVerdicts) works on tensors of a few hundred
+    # numbers: one thread, so that N workers with their kernels do not fight over the
+    # cores (torch's default of one thread per core made each worker spin on all).
+    torch.set_num_threads(1)
+
+
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        student, lesson, fallback = task
+        conn.send(("done", grade_private(course_root, work_root, student, lesson, overrides,
+                                         fallback)))
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this worker when the grader dies (a killed grader leaves no worker
+    writing into the work folder of the next run); its kernels die with it."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:
+        os._exit(1)

@@ -1,0 +1,139 @@
+"""nbgrader configuration of a Pretraining Lab course.
+
+``pretraining-lab build`` copies this file (``grader/course/nbgrader_config.py`` in the
+project) into the course root, where both ``pretraining-lab`` and nbgrader's own
+commands (``nbgrader autograde``, formgrader, ...) load it. It extends nbgrader
+through configuration only: the pipelines below are nbgrader's, with the course's
+preprocessors (``grader.autograde.preprocessors``) inserted where they must run.
+"""
+
+import os
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+
+from grader.autograde.preprocessors import (
+    DropStrayMetadata,
+    HiddenVerdicts,
+    PrepareEvidence,
+    RescueStderr,
+    RestoreCellFlags,
+    SafeExecute,
+    SkipDisplayCells,
+    StripHiddenTests,
+)
+
+c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
+
+COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "pretraining-lab"
+# Files never copied between source/, submitted/, autograded/ and feedback/:
+# nbgrader's defaults, and what a kernel leaves behind (evidence, seed file).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            ".lab_evidence", ".lab_seed.json"]
+
+# Where the trusted files are: the course secret (.lab_secret), from which each
+# student's hidden-test seed is derived, and the verdict logs (lab_verdicts/).
+c.LabPreprocessor.course_root = COURSE_ROOT
+
+# --- autograde: sanitize (nbgrader's list, one step added) ------------------------------
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    # Keeps only the last cell of a duplicated grade id (the others lose their grade
+    # metadata): no cell is scored twice.
+    DeduplicateIds,
+    # Those demoted duplicates, and cells with made-up grade ids, become plain cells;
+    # nbgrader 0.9.6 would otherwise fail the whole submission on them.
+    DropStrayMetadata,
+    # A cell keeping a known grade id gets its grade/solution/lock flags and points back
+    # as released (a test cell re-tagged as a solution would otherwise fail the whole
+    # submission in OverwriteCells: "Inconsistent checksums").
+    RestoreCellFlags,
+    OverwriteKernelspec,
+    # Restores edited locked cells (every test cell) from the gradebook by checksum,
+    # which brings back their hidden part, and, with this option, puts deleted test
+    # cells back.
+    OverwriteCells,
+    CheckCellMetadata,
+]
+c.OverwriteCells.add_missing_cells = True
+
+# --- autograde: execute and score -------------------------------------------------------
+c.Autograde.autograde_preprocessors = [
+    # Before the kernel runs: write .lab_seed.json (this student's seed) into the
+    # notebook's folder and delete any .lab_evidence/ the submission brought along.
+    PrepareEvidence,
+    # Lists the cells that are unchanged display-only cells of the source notebook
+    # (plots, widgets, demo training runs); SafeExecute leaves them unrun. They score
+    # nothing and define nothing a graded cell reads (checked at build). Must run
+    # after the sanitize steps (which restore locked cells) and before SafeExecute.
+    SkipDisplayCells,
+    # nbgrader's Execute in the sandbox (grader/autograde/sandbox.py); hidden parts of test cells
+    # record plain-tensor evidence. A hang, crash or output flood costs only the cells
+    # it reaches, with the reason in the cell and the verdict log.
+    SafeExecute,
+    # nbgrader's stderr filter (off unless IgnorePattern.pattern is set).
+    IgnorePattern,
+    # stderr -> prefixed stdout: a warning never zeroes a cell (nbgrader #1904).
+    RescueStderr,
+    # In this process, not the kernel: judge each test cell's evidence and REPLACE
+    # its outputs with the verdict (error output -> 0 points, else full points);
+    # must run after Execute and before SaveAutoGrades.
+    HiddenVerdicts,
+    # nbgrader's defaults from here on; SaveAutoGrades scores the verdicts.
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+
+# Per-cell time limit. Lessons keep training short under autograde
+# (NBGRADER_EXECUTION=autograde); a cell that runs past it is interrupted and
+# scores 0, and the notebook goes on. Kernel start-up is allowed a little longer
+# than nbclient's default because importing torch is slow on a loaded machine.
+c.Execute.timeout = 60
+c.Execute.startup_timeout = 120
+c.Execute.interrupt_on_timeout = True
+# The kernel's own log (e.g. ipykernel's note about unencrypted TCP on loopback) is
+# not the student's output; keep it off the grader's terminal.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
+# The whole notebook, kernel start included; cells not reached score 0 with the reason.
+c.SafeExecute.notebook_timeout = 900
+# A cell's output beyond this many bytes is dropped with a note (output floods).
+c.SafeExecute.cell_output_bytes = 2 * 1024 * 1024
+
+# --- the sandbox (grader/autograde/sandbox.py; bubblewrap) ----------------------------------------
+# Students' kernels run with no network, seeing only the Python environment (read-only)
+# and their own lesson folder (the only writable place, with a private /tmp), as an
+# unprivileged uid of their own. `pretraining-lab autograde` refuses to run where the
+# sandbox cannot start, unless given --unsafe-no-sandbox (never set it here).
+c.Sandbox.memory = 6 * 1024**3          # RLIMIT_AS per process, bytes (torch needs ~0.7 GiB)
+c.Sandbox.memory_total = 8 * 1024**3    # the whole sandbox together (memory cgroup), bytes
+c.Sandbox.cgroup = "auto"               # auto | required | off: the cgroup behind memory_total
+c.Sandbox.cpu_time = 900                # RLIMIT_CPU per process, seconds
+c.Sandbox.processes = 128               # RLIMIT_NPROC for the kernel's uid (fork bombs)
+c.Sandbox.file_size = 512 * 1024**2     # RLIMIT_FSIZE, bytes
+c.Sandbox.open_files = 256              # RLIMIT_NOFILE
+c.Sandbox.tmp_size = 256 * 1024**2      # the private /tmp (HOME, TMPDIR), bytes
+c.Sandbox.folder_size = 1024**3         # what the kernel may write in its folder (tmpfs), bytes
+c.Sandbox.uid_base = 64100              # kernels run as uid 64100, 64101, ... (one per worker)
+c.Sandbox.gid = 65534                   # nogroup
+c.Sandbox.threads = 0                   # torch threads per kernel; 0: cores / workers
+
+# --- feedback ---------------------------------------------------------------------------
+# GetGrades -> StripHiddenTests -> CSSHTMLHeaderPreprocessor: the feedback shows each
+# verdict and the student's own code, never hidden-test code or hidden inputs.
+c.GenerateFeedback.preprocessors = [GetGrades, StripHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,0 +1,25 @@
+"""Where things are: the project's folders, and the names of the files and folders
+of a course directory (nbgrader's layout; see :mod:`grader.course.directory`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SOLUTIONS_DIR = PROJECT_ROOT / "solutions"
+LESSONS_DIR = PROJECT_ROOT / "lessons"
+DEFAULT_COURSE_DIR = PROJECT_ROOT / "build" / "course"
+CONFIG_TEMPLATE = Path(__file__).resolve().parent / "nbgrader_config.py"
+LABKIT_DIR = Path(__file__).resolve().parents[1] / "labkit"
+
+COURSE_ID = "pretraining-lab"
+CONFIG_FILE = "nbgrader_config.py"
+SECRET_FILE = ".lab_secret"
+VERDICTS_DIR = "lab_verdicts"
+FIXTURES_FILE = "fixtures.pt"
+#: The log level of nbgrader's converters (the CLI's --verbose sets "INFO").
+LOG_LEVEL = "ERROR"
+#: Files of a solutions folder that never go into the course.
+NOT_SHIPPED = ("mistakes", "blocks.txt", "__pycache__", ".ipynb_checkpoints", "*.pyc",
+               ".lab_evidence", ".lab_seed.json")
+BLOCKS_FILE = "blocks.txt"

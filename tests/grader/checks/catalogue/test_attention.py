@@ -1,0 +1,599 @@
+"""Lesson 02 (attention): every correct alternative passes, every catalogued mistake
+fails with its own id, in visible and in hidden mode.
+
+Run as a script (``python -m tests.grader.test_attention [seeds]``) it measures
+the tolerances: the largest error of the bank of correct float32
+implementations against the float64 reference, over many seeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import grader
+import grader.checks.engine as engine
+from grader.checks.registry import get
+from grader.labkit.compare import GRAD_PREFIX
+
+LESSON = "02_attention"
+HIDDEN_SEEDS = (3, 11)
+ROOT = Path(__file__).resolve().parents[4]
+SOLUTION = ROOT / "solutions" / LESSON
+NOTEBOOK = SOLUTION / f"{LESSON}.ipynb"
+
+
+def xid(name: str) -> str:
+    return f"{LESSON}/{name}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache_trusted_outputs():
+    """Each check recomputes the reference and every mistake on its cases; the
+    tests check dozens of candidates on the same cases, so cache those outputs
+    by exercise and case contents (the verdicts themselves are not cached)."""
+    cache: dict[str, object] = {}
+    original = engine.expected_and_mistakes
+
+    def cached(ex, case):
+        h = hashlib.sha256(f"{ex.id}|{case.name}|{case.describe}|{sorted(case.args.items())}".encode())
+        for k in sorted(case.inputs):
+            h.update(k.encode())
+            h.update(case.inputs[k].contiguous().numpy().tobytes())
+        key = h.hexdigest()
+        if key not in cache:
+            cache[key] = original(ex, case)
+        return cache[key]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "expected_and_mistakes", cached)
+        yield
+
+
+def modes():
+    return [pytest.param(False, None, id="visible")] + [
+        pytest.param(True, s, id=f"hidden-{s}") for s in HIDDEN_SEEDS]
+
+
+# =========================================================================== the bank
+# Correct alternatives, written as different students would. Each must pass.
+
+def pm_ne(input_ids, pad_id):
+    return input_ids != pad_id
+
+
+def pm_method(input_ids, pad_id):
+    return input_ids.ne(pad_id)
+
+
+def pm_not_eq(input_ids, pad_id):
+    return ~(input_ids == pad_id)
+
+
+def pm_where(input_ids, pad_id):
+    return torch.where(input_ids == pad_id, False, True)
+
+
+def pm_loop(input_ids, pad_id):
+    mask = torch.zeros(input_ids.shape, dtype=torch.bool)
+    for b in range(input_ids.shape[0]):
+        for t in range(input_ids.shape[1]):
+            mask[b, t] = bool(input_ids[b, t] != pad_id)
+    return mask
+
+
+def cm_tril(size):
+    return torch.tril(torch.ones(size, size, dtype=torch.bool))
+
+
+def cm_arange(size):
+    pos = torch.arange(size)
+    return pos[None, :] <= pos[:, None]
+
+
+def cm_not_triu(size):
+    return ~torch.triu(torch.ones(size, size, dtype=torch.bool), diagonal=1)
+
+
+def cm_float_then_bool(size):
+    return torch.ones(size, size).tril().bool()
+
+
+def cm_loop(size):
+    mask = torch.zeros(size, size, dtype=torch.bool)
+    for i in range(size):
+        for j in range(i + 1):
+            mask[i, j] = True
+    return mask
+
+
+def sdpa_inf_nan_to_num(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)
+    return weights @ v, weights
+
+
+def sdpa_einsum_finfo(q, k, v, mask=None):
+    scores = torch.einsum("bhtd,bhsd->bhts", q, k) * q.shape[-1] ** -0.5
+    if mask is not None:
+        scores = scores.masked_fill(mask.logical_not(), torch.finfo(scores.dtype).min)
+    weights = scores.softmax(-1)
+    if mask is not None:
+        weights = torch.where(mask.any(dim=-1, keepdim=True), weights, torch.zeros_like(weights))
+    return torch.einsum("bhts,bhsd->bhtd", weights, v), weights
+
+
+def sdpa_big_negative(q, k, v, mask=None):
+    scores = torch.matmul(q / math.sqrt(k.shape[-1]), k.mT)
+    if mask is not None:
+        scores = scores.masked_fill(mask == 0, -1e9)
+    weights = F.softmax(scores, dim=3)
+    if mask is not None:
+        weights = weights * mask  # zeroes masked keys: only fully masked rows change here
+    return weights @ v, weights
+
+
+def sdpa_additive_finfo(q, k, v, mask=None):
+    scores = q @ k.transpose(2, 3) / torch.tensor(q.shape[-1], dtype=q.dtype).sqrt()
+    if mask is not None:
+        bias = torch.zeros(mask.shape, dtype=q.dtype).masked_fill(~mask, torch.finfo(q.dtype).min)
+        scores = scores + bias
+    weights = torch.softmax(scores, dim=-1)
+    if mask is not None:
+        weights = weights.masked_fill(~mask, 0.0)
+    return weights @ v, weights
+
+
+def sdpa_manual_softmax(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
+    e = torch.exp(scores - scores.amax(dim=-1, keepdim=True))
+    if mask is not None:
+        e = e * mask
+    weights = e / e.sum(dim=-1, keepdim=True).clamp_min(1e-30)
+    return weights @ v, weights
+
+
+def sdpa_head_loop(q, k, v, mask=None):
+    b, h, t, d = q.shape
+    s = k.shape[2]
+    full = None if mask is None else mask.expand(b, h, t, s)
+    outs, ws = [], []
+    for i in range(b):
+        for j in range(h):
+            scores = q[i, j] @ k[i, j].T / math.sqrt(d)  # (T, S)
+            if full is not None:
+                scores = scores.masked_fill(~full[i, j], float("-inf"))
+            w = torch.softmax(scores, dim=-1)
+            if full is not None:
+                w = torch.where(full[i, j].any(-1, keepdim=True), w, 0.0)
+            outs.append(w @ v[i, j])
+            ws.append(w)
+    return torch.stack(outs).reshape(b, h, t, -1), torch.stack(ws).reshape(b, h, t, s)
+
+
+def sdpa_torch_fused(q, k, v, mask=None):
+    """The output from F.scaled_dot_product_attention, the weights computed beside it."""
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)
+    return out, weights
+
+
+def split_view_transpose(x, num_heads):
+    b, t, e = x.shape
+    return x.view(b, t, num_heads, e // num_heads).transpose(1, 2)
+
+
+def split_permute(x, num_heads):
+    b, t, e = x.shape
+    return x.reshape(b, t, num_heads, -1).permute(0, 2, 1, 3).contiguous()
+
+
+def split_chunk(x, num_heads):
+    return torch.stack(x.chunk(num_heads, dim=-1), dim=1)
+
+
+def split_unflatten(x, num_heads):
+    return x.unflatten(-1, (num_heads, -1)).transpose(1, 2)
+
+
+def merge_transpose_reshape(x):
+    b, h, t, d = x.shape
+    return x.transpose(1, 2).reshape(b, t, h * d)
+
+
+def merge_contiguous_view(x):
+    b, h, t, d = x.shape
+    return x.permute(0, 2, 1, 3).contiguous().view(b, t, -1)
+
+
+def merge_cat(x):
+    return torch.cat(x.unbind(dim=1), dim=-1)
+
+
+def merge_flatten(x):
+    return x.transpose(1, 2).flatten(2)
+
+
+def _sdpa(q, k, v, mask=None):
+    return sdpa_einsum_finfo(q, k, v, mask)
+
+
+class _MHABase(nn.Module):
+    def __init__(self, d_model, num_heads, dropout=0.0, bias=True):
+        super().__init__()
+        self.h, self.dh = num_heads, d_model // num_heads
+        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.k_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.v_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.dropout = nn.Dropout(dropout)
+
+
+class MHABatched(_MHABase):
+    def forward(self, query, key, value, mask=None):
+        q = split_view_transpose(self.q_proj(query), self.h)
+        k = split_view_transpose(self.k_proj(key), self.h)
+        v = split_view_transpose(self.v_proj(value), self.h)
+        out, weights = _sdpa(q, k, v, mask)
+        return self.out_proj(merge_transpose_reshape(out)), weights
+
+
+class MHAHeadLoop(_MHABase):
+    """Each head with its own slice of the projection weights, in a Python loop."""
+
+    def forward(self, query, key, value, mask=None):
+        outs, ws = [], []
+        for i in range(self.h):
+            rows = slice(i * self.dh, (i + 1) * self.dh)
+
+            def proj(lin, x, rows=rows):
+                bias = None if lin.bias is None else lin.bias[rows]
+                return F.linear(x, lin.weight[rows], bias)
+
+            q, k, v = proj(self.q_proj, query), proj(self.k_proj, key), proj(self.v_proj, value)
+            m = None if mask is None else mask.expand(query.shape[0], self.h, *mask.shape[-2:])[:, i]
+            scores = q @ k.transpose(1, 2) / math.sqrt(self.dh)  # (B, T, S)
+            if m is not None:
+                scores = scores.masked_fill(~m, float("-inf"))
+            w = torch.nan_to_num(torch.softmax(scores, -1))
+            outs.append(w @ v)
+            ws.append(w)
+        return self.out_proj(torch.cat(outs, dim=-1)), torch.stack(ws, dim=1)
+
+
+class MHAFusedQKV(_MHABase):
+    """One matmul for q, k and v in self-attention, with the same parameter names."""
+
+    def forward(self, query, key, value, mask=None):
+        if query is key and key is value:
+            w = torch.cat([self.q_proj.weight, self.k_proj.weight, self.v_proj.weight])
+            b = None if self.q_proj.bias is None else torch.cat(
+                [self.q_proj.bias, self.k_proj.bias, self.v_proj.bias])
+            q, k, v = F.linear(query, w, b).chunk(3, dim=-1)
+        else:
+            q, k, v = self.q_proj(query), self.k_proj(key), self.v_proj(value)
+        q, k, v = (split_chunk(t, self.h) for t in (q, k, v))
+        out, weights = sdpa_inf_nan_to_num(q, k, v, mask)
+        return self.out_proj(merge_cat(out)), weights
+
+
+class MHAFoldedBatch(_MHABase):
+    """Heads folded into the batch, (B*H, T, S), with torch.bmm; the mask repeated to match."""
+
+    def forward(self, query, key, value, mask=None):
+        b, t, e = query.shape
+        s = key.shape[1]
+
+        def fold(x):  # (B, L, E) -> (B*H, L, Dh)
+            return x.reshape(b, -1, self.h, self.dh).transpose(1, 2).reshape(b * self.h, -1, self.dh)
+
+        q, k, v = fold(self.q_proj(query)), fold(self.k_proj(key)), fold(self.v_proj(value))
+        scores = torch.bmm(q, k.transpose(1, 2)) / math.sqrt(self.dh)  # (B*H, T, S)
+        if mask is not None:
+            folded = mask.expand(b, self.h, t, s).reshape(b * self.h, t, s)
+            scores = scores.masked_fill(~folded, -1e30)
+        weights = torch.softmax(scores, dim=-1)
+        if mask is not None:
+            weights = weights.masked_fill(~folded, 0.0)
+        out = torch.bmm(weights, v).reshape(b, self.h, t, self.dh).transpose(1, 2).reshape(b, t, e)
+        return self.out_proj(out), weights.reshape(b, self.h, t, s)
+
+
+class MHATorchSDPA(_MHABase):
+    """The output through F.scaled_dot_product_attention; the weights computed beside it."""
+
+    def forward(self, query, key, value, mask=None):
+        q = split_unflatten(self.q_proj(query), self.h)
+        k = split_unflatten(self.k_proj(key), self.h)
+        v = split_unflatten(self.v_proj(value), self.h)
+        out, weights = sdpa_torch_fused(q, k, v, mask)
+        return self.out_proj(merge_flatten(out)), weights
+
+
+BANK = {
+    "padding_mask": [pm_ne, pm_method, pm_not_eq, pm_where, pm_loop],
+    "causal_mask": [cm_tril, cm_arange, cm_not_triu, cm_float_then_bool, cm_loop],
+    "scaled_dot_product_attention": [sdpa_inf_nan_to_num, sdpa_einsum_finfo, sdpa_big_negative,
+                                     sdpa_additive_finfo, sdpa_manual_softmax, sdpa_head_loop,
+                                     sdpa_torch_fused],
+    "split_heads": [split_view_transpose, split_permute, split_chunk, split_unflatten],
+    "merge_heads": [merge_transpose_reshape, merge_contiguous_view, merge_cat, merge_flatten],
+    "MultiHeadAttention": [MHABatched, MHAHeadLoop, MHAFusedQKV, MHAFoldedBatch, MHATorchSDPA],
+    "attention_weights_shape": [(2, 8, 10, 12), [2, 8, 10, 12], torch.Size([2, 8, 10, 12])],
+    "weights_memory_growth": [4, 4.0],
+    "decoder_self_attention_mask": ["b", "B", " b "],
+}
+QUESTIONS = ("attention_weights_shape", "weights_memory_growth", "decoder_self_attention_mask")
+
+
+def _bank_params():
+    return [pytest.param(name, cand, id=f"{name}-{getattr(cand, '__name__', repr(cand))}")
+            for name, cands in BANK.items() for cand in cands]
+
+
+def _mistake_params():
+    out = []
+    for name in BANK:
+        for m in get(xid(name)).entry.mistakes:
+            out.append(pytest.param(name, m, id=f"{name}-{m.id}"))
+    return out
+
+
+# =========================================================================== tests
+
+
+def test_every_lesson_exercise_has_a_bank():
+    """The bank covers every exercise of the lesson, so none is untested."""
+    assert sorted(grader.list_exercises(LESSON)) == sorted(xid(n) for n in BANK)
+
+
+@pytest.mark.parametrize("hidden, seed", modes())
+@pytest.mark.parametrize("name, candidate", _bank_params())
+def test_correct_alternative_passes(name, candidate, hidden, seed):
+    """Any correct implementation passes (einsum or matmul, -inf or a large negative
+    fill, heads in a loop or batched, fused or separate projections...)."""
+    result = grader.check(xid(name), candidate, hidden=hidden, seed=seed)
+    assert result.passed, result.feedback
+    assert result.mistake is None
+
+
+@pytest.mark.parametrize("hidden, seed", modes())
+@pytest.mark.parametrize("name, mist", _mistake_params())
+def test_catalogued_mistake_is_named(name, mist, hidden, seed):
+    """Each catalogued mistake fails with its own id and hint, in short feedback."""
+    result = grader.check(xid(name), mist.fn, hidden=hidden, seed=seed)
+    assert not result.passed
+    assert result.mistake == mist.id, result.feedback
+    assert mist.hint in result.feedback
+    assert len(result.feedback.splitlines()) < 15, result.feedback
+
+
+@pytest.mark.parametrize("name, convert", [
+    ("padding_mask", lambda m: m.float()), ("padding_mask", lambda m: m.int()),
+    ("causal_mask", lambda m: m.long()), ("causal_mask", lambda m: m.double())])
+def test_numeric_mask_is_named_whatever_its_dtype(name, convert):
+    """A 0/1 mask of numbers instead of bools is named mask_not_bool, whatever the dtype."""
+    ref = get(xid(name)).entry.reference
+
+    def numeric(*args):
+        return convert(ref(*args))
+    for hidden in (False, True):
+        result = grader.check(xid(name), numeric, hidden=hidden, seed=4)
+        assert not result.passed
+        assert result.mistake == "mask_not_bool", result.feedback
+
+
+def test_mistake_ids_are_unique_per_exercise():
+    """Mistake ids identify a diagnosis within an exercise, so they never repeat."""
+    for name in BANK:
+        ids = [m.id for m in get(xid(name)).entry.mistakes]
+        assert len(ids) == len(set(ids)), name
+
+
+def _not_implemented(name):
+    if name in QUESTIONS:
+        return ...
+    if name == "MultiHeadAttention":
+        class MultiHeadAttention(nn.Module):
+            def __init__(self, d_model, num_heads, dropout=0.0, bias=True):
+                super().__init__()
+                raise NotImplementedError()
+        return MultiHeadAttention
+
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+    return stub
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("name", list(BANK))
+def test_not_implemented_fails_clearly(name, hidden):
+    """An untouched exercise (NotImplementedError, or the question's ...) fails and says so."""
+    result = grader.check(xid(name), _not_implemented(name), hidden=hidden, seed=5)
+    assert not result.passed
+    assert result.mistake == "not_implemented"
+    assert "NotImplementedError" in result.feedback
+    assert len(result.feedback.splitlines()) < 15
+
+
+class AlwaysEqual(torch.Tensor):
+    """A tensor whose every comparison claims success."""
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", "")
+        if name in ("equal", "allclose"):
+            return True
+        if name in ("isclose", "eq", "__eq__", "ne", "__ne__"):
+            shape = args[0].shape if isinstance(args[0], torch.Tensor) else args[1].shape
+            return torch.ones(shape, dtype=torch.bool)
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+def _liar(name):
+    if name == "MultiHeadAttention":
+        class Liar(_MHABase):
+            def forward(self, query, key, value, mask=None):
+                b, t, e = query.shape
+                return (torch.zeros(b, t, e).as_subclass(AlwaysEqual),
+                        torch.zeros(b, self.h, t, key.shape[1]).as_subclass(AlwaysEqual))
+        return Liar
+
+    def liar(*args, **kwargs):
+        ref = get(xid(name)).entry.reference
+        out = ref(*[a.detach() if isinstance(a, torch.Tensor) else a for a in args], **kwargs)
+        def wrap(t):
+            return torch.zeros_like(t).as_subclass(AlwaysEqual)
+        return tuple(wrap(t) for t in out) if isinstance(out, tuple) else wrap(out)
+    return liar
+
+
+@pytest.mark.parametrize("name", [n for n in BANK if n not in QUESTIONS])
+def test_tensor_subclass_cannot_fake_a_pass(name):
+    """Outputs of a torch.Tensor subclass whose comparisons always succeed are rejected."""
+    for hidden in (False, True):
+        result = grader.check(xid(name), _liar(name), hidden=hidden, seed=2)
+        assert not result.passed
+        assert result.layer == "type", result.feedback
+
+
+def _input_values(name, seed):
+    ex = get(xid(name))
+    shown = set()
+    for case in engine.cases_for(ex, hidden=True, seed=seed):
+        for key, t in case.inputs.items():
+            if t.is_floating_point() and not key.startswith("param:"):
+                shown.update(f"{v:.4g}" for v in t.reshape(-1)[:8].tolist())
+    return shown
+
+
+@pytest.mark.parametrize("name", [n for n in BANK if n not in QUESTIONS])
+def test_hidden_feedback_shows_no_input_values(name):
+    """Hidden feedback names the case by its shapes only: no input value is printed."""
+    seed = HIDDEN_SEEDS[0]
+    values = _input_values(name, seed)
+    for m in get(xid(name)).entry.mistakes:
+        result = grader.check(xid(name), m.fn, hidden=True, seed=seed)
+        leaked = [v for v in values if v in result.feedback]
+        assert not leaked, (m.id, leaked, result.feedback)
+        assert "a hidden case" in result.feedback
+
+
+def test_visible_feedback_says_what_was_checked():
+    """Visible feedback names the case, expected against got, the max error and the hint."""
+    from grader.checks.catalogue.attention import sdpa_missing_scale
+    result = grader.check(xid("scaled_dot_product_attention"), sdpa_missing_scale.fn)
+    assert "case 'no mask'" in result.feedback
+    assert "max abs error" in result.feedback and "expected" in result.feedback
+    assert "sqrt(d_k)" in result.feedback
+
+
+def test_question_answers_are_not_shipped_in_clear():
+    """The visible fixtures hold digests of the answers, never the answers."""
+    from grader.checks.fixtures import build_fixtures
+    fixtures = build_fixtures(LESSON)
+    entry = fixtures["exercises"]["attention_weights_shape"]
+    assert "10, 12" not in repr(entry) and "[2, 8, 10, 12]" not in repr(entry)
+
+
+# =========================================================================== tolerances
+
+
+def measure_errors(name: str, candidates, seeds) -> dict[str, float]:
+    """Max abs error (outputs, gradients) and the worst fraction of the tolerance used,
+    of ``candidates`` run in float32 against the float64 reference."""
+    ex = get(xid(name))
+    tol = ex.harness.tolerance
+    worst = {"values": 0.0, "gradients": 0.0, "fraction_of_tolerance": 0.0}
+    for seed in seeds:
+        cases = engine.cases_for(ex, hidden=True, seed=seed) + engine.cases_for(ex, hidden=False, seed=None)
+        for case in cases:
+            expected = ex.harness.run(ex.entry.reference, case, torch.float64)
+            for cand in candidates:
+                got = ex.harness.run(cand, case)
+                for key, exp in expected.items():
+                    if not isinstance(exp, torch.Tensor) or not exp.is_floating_point():
+                        continue
+                    err = (got[key].double() - exp).abs()
+                    kind = "gradients" if key.startswith(GRAD_PREFIX) else "values"
+                    worst[kind] = max(worst[kind], float(err.max()))
+                    frac = err / (tol.atol + tol.rtol * exp.abs())
+                    worst["fraction_of_tolerance"] = max(worst["fraction_of_tolerance"], float(frac.max()))
+    return worst
+
+
+FLOAT_EXERCISES = ("scaled_dot_product_attention", "split_heads", "merge_heads", "MultiHeadAttention")
+
+
+@pytest.mark.parametrize("name", FLOAT_EXERCISES)
+def test_tolerance_keeps_its_margin(name):
+    """The bank stays well inside the tolerance (about a tenth of it, measured over
+    200 seeds by running this file as a script; a few seeds here)."""
+    worst = measure_errors(name, BANK[name], seeds=range(3))
+    assert worst["fraction_of_tolerance"] < 0.3, worst
+
+
+# =========================================================================== notebook mistakes
+
+
+def _solution_namespace():
+    """The notebook's solution cells run in order, without labkit."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    ns: dict[str, object] = {"torch": torch, "nn": nn, "F": F, "math": math}
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        if cell.cell_type == "code" and grade_id.startswith(("ex_", "answer_")):
+            exec(compile(cell.source, grade_id, "exec"), ns)  # noqa: S102 - our own notebook
+    return ns
+
+
+MISTAKE_FILES = sorted((SOLUTION / "mistakes").glob("*__*.py"))
+
+
+def test_there_are_sample_mistakes():
+    """At least four sample submissions with a known mistake, across exercises."""
+    assert len(MISTAKE_FILES) >= 4
+    assert len({p.stem.split("__")[0] for p in MISTAKE_FILES}) >= 4
+
+
+@pytest.mark.parametrize("path", MISTAKE_FILES, ids=lambda p: p.stem)
+def test_sample_mistake_is_diagnosed(path):
+    """Each sample solution cell, run with the notebook's other solutions, is
+    diagnosed as the mistake its file name says, visible and hidden."""
+    name, mistake_id = path.stem.split("__")
+    assert mistake_id in {m.id for m in get(xid(name)).entry.mistakes}
+    ns = _solution_namespace()
+    exec(compile(path.read_text(), str(path), "exec"), ns)  # noqa: S102 - our own sample
+    for hidden in (False, True):
+        result = grader.check(xid(name), ns[name], hidden=hidden, seed=7)
+        assert not result.passed
+        assert result.mistake == mistake_id, result.feedback
+
+
+def test_notebook_solutions_pass():
+    """The source notebook's own solutions pass every check."""
+    ns = _solution_namespace()
+    for name in BANK:
+        result = grader.check(xid(name), ns[name], hidden=True, seed=1)
+        assert result.passed, result.feedback
+
+
+if __name__ == "__main__":
+    # python -m tests.grader.test_attention [seeds] [exercise ...]
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    torch.set_num_threads(1)
+    for exercise in sys.argv[2:] or FLOAT_EXERCISES:
+        print(exercise, get(xid(exercise)).harness.tolerance, measure_errors(exercise, BANK[exercise], range(n)))
