@@ -14,9 +14,20 @@ from . import catalogue
 from .catalogue import Entry
 
 
-def _catalogue_modules() -> list[str]:
-    # One module per lesson; every module of grader.checks.catalogue is one.
-    return sorted(info.name for info in pkgutil.iter_modules(catalogue.__path__))
+def _catalogue_entries() -> list[Entry]:
+    """Every Entry of the catalogue: a module defines ``ENTRY`` (one exercise: the file
+    named by the exercise) or ``ENTRIES`` (a lesson's short questions)."""
+    found: dict[str, Entry] = {}
+    for info in pkgutil.walk_packages(catalogue.__path__, prefix=f"{catalogue.__name__}."):
+        module = importlib.import_module(info.name)
+        entries = list(getattr(module, "ENTRIES", ()))
+        if getattr(module, "ENTRY", None) is not None:
+            entries.append(module.ENTRY)
+        for entry in entries:
+            if found.setdefault(entry.exercise_id, entry) is not entry:
+                raise ValueError(f"two catalogue entries for {entry.exercise_id!r} "
+                                 f"(the second in {info.name})")
+    return list(found.values())
 
 
 @dataclass(frozen=True)
@@ -42,11 +53,10 @@ def exercises() -> dict[str, Exercise]:
     """All exercises by id, sorted (lesson ids start with their number, so this is course order)."""
     _load_all()
     found: dict[str, Exercise] = {}
-    for module in _catalogue_modules():
-        for entry in importlib.import_module(f"{__package__}.catalogue.{module}").ENTRIES:
-            if entry.exercise_id not in HARNESSES:
-                raise ValueError(f"catalogue entry {entry.exercise_id!r} has no harness")
-            found[entry.exercise_id] = Exercise(HARNESSES[entry.exercise_id], entry)
+    for entry in _catalogue_entries():
+        if entry.exercise_id not in HARNESSES:
+            raise ValueError(f"catalogue entry {entry.exercise_id!r} has no harness")
+        found[entry.exercise_id] = Exercise(HARNESSES[entry.exercise_id], entry)
     missing = set(HARNESSES) - set(found)
     if missing:
         raise ValueError(f"harnesses without a catalogue entry: {sorted(missing)}")
