@@ -1,6 +1,6 @@
 """Benchmark: reference ``EncoderLayer`` against ``torch.nn.TransformerEncoderLayer``.
 
-Budget (COURSE.md section 6): forward + backward of the reference layer within
+Budget (docs/budgets.md): forward + backward of the reference layer within
 1.5x of the torch layer on the same shapes. Both layers run in this process on
 the same input with copied weights, in train mode with dropout, and their
 repeats are interleaved (A, B, A, B, ...) after a warm-up so that slow drifts of

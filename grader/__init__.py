@@ -1,6 +1,6 @@
 """Pretraining Lab's grader: exercise checks, the trusted verifier, nbgrader glue and the CLI.
 
-The programmatic entry point of COURSE.md section 5::
+The programmatic entry point (docs/exercise-contract.md)::
 
     import grader
     grader.list_exercises()          # ["02_attention/scaled_dot_product_attention", ...]

@@ -21,13 +21,17 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from reference.demo import main as training_demo
+
+from .autograde.batch import run_batch
 from .autograde.results import cell_scores, export_csv, generate_feedback
 from .course.build import build_course
 from .course.directory import Course
 from .course.lessons import available_lessons
 from .course.paths import PROJECT_ROOT, SOLUTIONS_DIR
 from .course.release import release
-from .course.samples import KINDS, Sample, lesson_samples
+from .course.samples.make import lesson_samples
+from .course.samples.sample import KINDS, Sample
 from .course.submissions import import_submissions
 from .report import report
 
@@ -108,8 +112,6 @@ def run_demo(course_dir: str | Path = DEMO_DIR, lessons: Sequence[str] | None = 
         state = f"{_pts(o.score)}/{_pts(o.max_score)}" if o.ok else f"FAILED: {o.error}"
         out(f"  autograded {o.lesson} {o.student}: {state} ({o.seconds:.1f} s)")
 
-    from .autograde.batch import run_batch
-
     outcomes = run_batch(course, progress=progress, force=True)
     out(f"autograded {len(outcomes)} submissions in {time.perf_counter() - t:.0f} s")
     feedback = generate_feedback(course)
@@ -137,8 +139,6 @@ def run_demo(course_dir: str | Path = DEMO_DIR, lessons: Sequence[str] | None = 
     status = 1 if (mismatches or leaks) else 0
 
     if training:
-        from reference.demo import main as training_demo
-
         out("\n== Reference training demos ==")
         status |= training_demo(["--quick"] if quick_training else [])
     return status

@@ -10,7 +10,7 @@ so the loss is the negative log-likelihood (NLL). Peers: ``F.cross_entropy`` wit
 ``ignore_index=-100`` (a per-token NLL), and the ``labels=`` loss of Hugging Face's
 ``*ForCausalLM`` models (which shift the labels inside the model).
 
-Conventions (``COURSE.md`` section 4): logits are ``(B, T, V)``, batch first;
+Conventions (``docs/reference-conventions.md``): logits are ``(B, T, V)``, batch first;
 target positions holding ``-100`` contribute nothing (the ``F.cross_entropy`` default).
 ``logits[b, t]`` is the model's distribution for ``targets[b, t]``: callers align
 them (``causal_lm_loss`` does the one-step shift itself).

@@ -22,7 +22,7 @@ from .registry import Exercise, get
 
 @dataclass
 class CheckResult:
-    """The outcome of checking one exercise (COURSE.md section 5)."""
+    """The outcome of checking one exercise (docs/exercise-contract.md)."""
 
     exercise_id: str
     passed: bool

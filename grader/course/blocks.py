@@ -1,9 +1,9 @@
 """Provided building blocks: reference modules shipped with a released lesson.
 
-A lesson that builds on earlier ones (COURSE.md section 3: "later lessons may use
-earlier building blocks ... from the reference, shipped with the released lesson")
-gets a ``blocks/`` package beside its notebook: the selected ``reference`` modules,
-copied verbatim except that their imports of the reference become relative::
+A lesson that builds on earlier ones (docs/architecture.md, "What a lesson folder
+ships") gets the earlier building blocks from the reference as a ``blocks/`` package
+beside its notebook: the selected ``reference`` modules, copied verbatim except that
+their imports of the reference become relative::
 
     from reference.attention import MultiHeadAttention   ->  from .attention import MultiHeadAttention
     from reference import tokenizer                       ->  from . import tokenizer
@@ -29,14 +29,14 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+import reference
+
 REFERENCE_PACKAGE = "reference"
 BLOCKS_PACKAGE = "blocks"
 
 
 def reference_root() -> Path:
     """The folder of the ``reference`` package."""
-    import reference
-
     return Path(reference.__file__).resolve().parent
 
 

@@ -19,13 +19,13 @@ from ..checks.fixtures import write_fixtures
 from .blocks import copy_blocks
 from .directory import Course
 from .display_cells import problems
+from .kit import copy_kit
 from .lessons import SOLUTION_MODULES, available_lessons, lesson_blocks
 from .paths import (
     BLOCKS_FILE,
     CONFIG_TEMPLATE,
     DEFAULT_COURSE_DIR,
     FIXTURES_FILE,
-    LABKIT_DIR,
     NOT_SHIPPED,
     SOLUTIONS_DIR,
     VERDICTS_DIR,
@@ -66,7 +66,7 @@ def build_lesson_source(course: Course, lesson: str, solutions_dir: str | Path =
     if dest.exists():
         shutil.rmtree(dest)
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*NOT_SHIPPED))
-    shutil.copytree(LABKIT_DIR, dest / "labkit", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    copy_kit(lesson, dest / "labkit")
     write_lesson_fixtures(lesson, dest / FIXTURES_FILE)
     blocks = lesson_blocks(lesson, solutions_dir)
     used = notebook_block_imports(dest / f"{lesson}.ipynb")

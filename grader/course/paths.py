@@ -16,10 +16,16 @@ COURSE_ID = "pretraining-lab"
 CONFIG_FILE = "nbgrader_config.py"
 SECRET_FILE = ".lab_secret"
 VERDICTS_DIR = "lab_verdicts"
+#: Prefix of the grade_id of an exercise's test cell (``check_<exercise>``); the one
+#: source of ``HiddenVerdicts.check_prefix``'s default.
+CHECK_PREFIX = "check_"
 FIXTURES_FILE = "fixtures.pt"
 #: The log level of nbgrader's converters (the CLI's --verbose sets "INFO").
 LOG_LEVEL = "ERROR"
-#: Files of a solutions folder that never go into the course.
+#: Files of a solutions folder that never go into the course: the sample mistakes, the
+#: blocks listing, what running the notebook in place leaves, and the links to the
+#: lesson's kit, blocks and fixtures that let an instructor run it there (the build
+#: writes those afresh; see grader/course/author.py).
 NOT_SHIPPED = ("mistakes", "blocks.txt", "__pycache__", ".ipynb_checkpoints", "*.pyc",
-               ".lab_evidence", ".lab_seed.json")
+               ".lab_evidence", ".lab_seed.json", "labkit", "blocks", "fixtures.pt")
 BLOCKS_FILE = "blocks.txt"

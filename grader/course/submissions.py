@@ -30,6 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import nbformat
+
 from .directory import Course
 
 STUDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
@@ -153,8 +155,6 @@ def scan(path: str | Path, lessons: Sequence[str]) -> tuple[list[Incoming], list
 
 
 def _notebook_problem(data: bytes) -> str | None:
-    import nbformat
-
     try:
         nbformat.reads(data.decode("utf-8"), as_version=4)
     except UnicodeDecodeError:
