@@ -4,8 +4,10 @@ Book: *Foundations of LLMs* ch. 1, the encoder-decoder architecture before
 Transformers. The encoder reads embedded tokens x_1..x_T and updates a hidden
 state h_t = f(h_{t-1}, x_t); a mapping m squeezes all states into one context
 vector c = m(h_1, ..., h_T); the decoder updates s_t = g(s_{t-1}, y_{t-1}, c)
-and predicts p(y_t | y_<t, c) = softmax(W_o s_t + b_o). Training minimises the
-teacher-forced loss L = -sum_t log p(y_t | y_<t, c).
+and predicts p(y_t | y_<t, c) = softmax(W_o s_t + b_o). Training feeds the
+decoder the true previous tokens (teacher forcing: ``teacher_forcing_batch`` builds
+its inputs and labels) and minimises the teacher-forced loss
+L = -sum_t log p(y_t | y_<t, c).
 
 Peers: ``torch.nn.RNN(nonlinearity="tanh", batch_first=True)`` for the
 encoder loop (our single bias b plays the part of ``bias_ih + bias_hh``), and
@@ -181,6 +183,40 @@ class RNNDecoder(nn.Module):
             raise ValueError(f"expected context of shape (B, H) = {expected}, got {tuple(context.shape)}")
 
 
+def _check_id(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected {name} to be an int id >= 0, got {value!r}")
+
+
+def teacher_forcing_batch(tgt_ids: Tensor, bos_id: int = BOS_ID,
+                          pad_id: int = PAD_ID) -> tuple[Tensor, Tensor]:
+    """The decoder's inputs and labels for teacher forcing, from padded targets.
+
+    ``tgt_ids`` (B, T) long, right-padded with ``pad_id`` -> ``(tgt_in, labels)``, both
+    new (B, T) long tensors: ``labels`` is ``tgt_ids`` with -100 at padding (ignored by
+    :func:`teacher_forced_loss`), and ``tgt_in = [<s>, y_1, ..., y_{T-1}]`` is the
+    targets shifted right by one behind ``bos_id``, so that step t reads the true
+    y_{t-1} and is trained to output y_t. ``tgt_ids`` is not modified.
+
+    Peers: ``reference.denoising.shift_right(labels, bos_id, pad_id)`` gives the same
+    ``tgt_in`` (lesson 06), as do Hugging Face's ``shift_tokens_right`` (BART) and
+    ``T5PreTrainedModel._shift_right``.
+    """
+    if not isinstance(tgt_ids, Tensor) or tgt_ids.dtype != torch.long:
+        kind = f"dtype {tgt_ids.dtype}" if isinstance(tgt_ids, Tensor) else type(tgt_ids).__name__
+        raise ValueError(f"expected tgt_ids to be a torch.long tensor, got {kind}")
+    if tgt_ids.dim() != 2 or tgt_ids.numel() == 0:
+        raise ValueError(f"expected tgt_ids of non-empty shape (B, T), got shape {tuple(tgt_ids.shape)}")
+    if bool((tgt_ids < 0).any()):
+        raise ValueError(f"expected tgt_ids to be ids >= 0, got {int(tgt_ids.min())}")
+    _check_id("bos_id", bos_id)
+    _check_id("pad_id", pad_id)
+    labels = tgt_ids.masked_fill(tgt_ids == pad_id, -100)  # (B, T)
+    bos = torch.full_like(tgt_ids[:, :1], bos_id)  # (B, 1)
+    tgt_in = torch.cat([bos, tgt_ids[:, :-1]], dim=1)  # (B, T)
+    return tgt_in, labels
+
+
 def teacher_forced_loss(logits: Tensor, labels: Tensor, reduction: str = "sum") -> Tensor:
     """L = -sum_t log p(y_t | y_<t, c), over every position whose label is not -100.
 
@@ -248,3 +284,14 @@ class Seq2SeqRNN(nn.Module):
             out.append(token)
             done |= token == eos_id
         return torch.stack(out, dim=1)  # (B, L)
+
+
+__all__ = [
+    "ContextMode",
+    "RNNDecoder",
+    "RNNEncoder",
+    "Seq2SeqRNN",
+    "context_vector",
+    "teacher_forced_loss",
+    "teacher_forcing_batch",
+]

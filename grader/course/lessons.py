@@ -22,8 +22,8 @@ SOLUTION_MODULES: dict[str, tuple[str, ...]] = {
     "01_rnn_seq2seq": ("rnn",),
     "02_attention": ("attention", "masks"),
     "03_transformer_encoder": ("embeddings", "layers"),
-    # The encoder half of reference.layers ships; masks.causal_padding_mask is this
-    # lesson's decoder_self_mask.
+    # The encoder half of reference.layers ships; masks.decoder_self_mask, the decoder
+    # layer and models.decoding (next_token_probs, greedy_decode) are this lesson's.
     "04_transformer_decoder": ("layers.decoder", "models", "masks"),
     "05_masked_lm": ("mlm", "models"),
     "06_denoising": ("denoising",),  # the EncoderDecoder of reference.models is a provided block

@@ -10,14 +10,21 @@ generative models, greedy decoding). Peers: Hugging Face ``BertForMaskedLM``,
 - ``MaskedLM``: encoder + MLM head (``masked_lm.py``)
 - ``EncoderDecoder``: ``encode``, ``decode``, ``forward`` (``encoder_decoder.py``)
 - ``CausalLM``: decoder-only (``causal_lm.py``)
-- ``SequenceClassifier``: ``[CLS]`` classifier, ``load_pretrained_encoder``, ``freeze_layers``
-- ``greedy_decode(model, src_ids, max_len)`` (``decoding.py``)
+- ``SequenceClassifier``: ``[CLS]`` classifier, ``load_pretrained_encoder``, ``freeze_layers``;
+  the same two as functions on any model of that layout, and ``masked_mean_pool``
+  (the mean over real tokens) (``classifier.py``)
+- ``next_token_probs``, ``greedy_decode(model, src_ids, max_len)`` (``decoding.py``)
 """
 
 from reference.models.causal_lm import CausalLM
-from reference.models.classifier import SequenceClassifier
+from reference.models.classifier import (
+    SequenceClassifier,
+    freeze_layers,
+    load_pretrained_encoder,
+    masked_mean_pool,
+)
 from reference.models.config import TransformerConfig
-from reference.models.decoding import greedy_decode
+from reference.models.decoding import greedy_decode, next_token_probs
 from reference.models.encoder_decoder import EncoderDecoder
 from reference.models.masked_lm import EncoderBody, MaskedLM, MaskedLMHead
 
@@ -29,5 +36,9 @@ __all__ = [
     "MaskedLMHead",
     "SequenceClassifier",
     "TransformerConfig",
+    "freeze_layers",
     "greedy_decode",
+    "load_pretrained_encoder",
+    "masked_mean_pool",
+    "next_token_probs",
 ]

@@ -18,8 +18,8 @@ from reference.denoising import (
     token_deletion,
     token_masking,
 )
-from reference.denoising.infilling import poisson_span_lengths
 from reference.denoising.span_corruption import random_composition
+from reference.denoising.text_infilling import poisson_span_lengths
 from reference.tokenizer import BOS_ID, CLS_ID, EOS_ID, MASK_ID, PAD_ID, SENTINEL_IDS, SEP_ID
 
 DOT = 20  # the sentence-end id in these tests

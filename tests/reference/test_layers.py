@@ -7,7 +7,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from reference.layers import Decoder, DecoderLayer, Encoder, EncoderLayer, FeedForward
+from reference.layers import (
+    Decoder,
+    DecoderLayer,
+    Encoder,
+    EncoderLayer,
+    FeedForward,
+    sublayer_connection,
+)
 from reference.masks import causal_mask, causal_padding_mask, expand_padding_mask
 
 E, H, FF = 16, 4, 32
@@ -20,6 +27,38 @@ def test_feed_forward_formula(activation, fn):
     x = torch.randn(2, 5, E)
     torch.testing.assert_close(ff(x), ff.linear2(fn(ff.linear1(x))))
     assert ff.linear1.out_features == FF and ff.linear2.out_features == E
+
+
+def test_sublayer_connection_worked_example():
+    """Post-norm is norm(x + sublayer(x)), pre-norm x + sublayer(norm(x)): with
+    sublayer y -> 2y and norm y -> y - mean(y), x = [1, 2] gives [-1.5, 1.5] and [0, 3]."""
+    x = torch.tensor([[1.0, 2.0]])
+
+    def double(y):
+        return 2 * y
+
+    def centre(y):
+        return y - y.mean(-1, keepdim=True)
+
+    torch.testing.assert_close(sublayer_connection(x, double, centre), torch.tensor([[-1.5, 1.5]]))
+    torch.testing.assert_close(sublayer_connection(x, double, centre, norm_first=True),
+                               torch.tensor([[0.0, 3.0]]))
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_layers_are_sublayer_connections(norm_first):
+    """EncoderLayer is attention then FFN through sublayer_connection; DecoderLayer adds
+    cross-attention between them (its norm2), in both orders."""
+    x, memory = torch.randn(2, 5, E), torch.randn(2, 4, E)
+    mask = expand_padding_mask(torch.tensor([[True] * 5, [True, True, False, False, False]]))
+    enc = EncoderLayer(E, H, FF, dropout=0.0, norm_first=norm_first)
+    h = sublayer_connection(x, lambda y: enc.self_attn(y, y, y, mask)[0], enc.norm1, norm_first)
+    torch.testing.assert_close(enc(x, mask), sublayer_connection(h, enc.ff, enc.norm2, norm_first))
+    dec = DecoderLayer(E, H, FF, dropout=0.0, norm_first=norm_first)
+    h = sublayer_connection(x, lambda y: dec.self_attn(y, y, y, causal_mask(5))[0], dec.norm1, norm_first)
+    h = sublayer_connection(h, lambda y: dec.cross_attn(y, memory, memory)[0], dec.norm2, norm_first)
+    torch.testing.assert_close(dec(x, memory, causal_mask(5)),
+                               sublayer_connection(h, dec.ff, dec.norm3, norm_first))
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
@@ -115,6 +154,11 @@ _enc, _dec = EncoderLayer(E, H, FF), DecoderLayer(E, H, FF)
 
 @pytest.mark.parametrize("call, message", [
     (lambda: FeedForward(E, FF, activation="tanh"), "activation"),
+    (lambda: sublayer_connection([1.0, 2.0], torch.tanh, torch.tanh), "torch.Tensor"),
+    (lambda: sublayer_connection(torch.ones(2, 3, dtype=torch.long), torch.tanh, torch.tanh),
+     "floating-point"),
+    (lambda: sublayer_connection(torch.ones(2, 3), "ff", torch.tanh), "sublayer"),
+    (lambda: sublayer_connection(torch.ones(2, 3), torch.tanh, None), "norm"),
     (lambda: FeedForward(E, 0), "d_ff"),
     (lambda: EncoderLayer(10, 3, FF), "divisible"),
     (lambda: EncoderLayer(E, H, FF, dropout=1.0), "dropout"),

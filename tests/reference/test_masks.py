@@ -7,6 +7,7 @@ from reference.masks import (
     causal_mask,
     causal_padding_mask,
     combine_masks,
+    decoder_self_mask,
     expand_padding_mask,
     padding_mask,
 )
@@ -48,6 +49,29 @@ def test_expand_and_causal_padding_masks():
                 assert bool(dec[b, 0, i, j]) == (j <= i and bool(keep[b, j]))
 
 
+def test_decoder_self_mask_worked_example():
+    """decoder_self_mask(ids, pad_id) is (B, 1, T, T): key j visible from query i when
+    j <= i and ids[:, j] is not pad_id; a real token with id 0 stays visible."""
+    ids = torch.tensor([[5, 9, 6, 3], [5, 0, 3, 3]])
+    expected = torch.tensor([[[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 0]],
+                             [[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0]]],
+                            dtype=torch.bool)[:, None]
+    mask = decoder_self_mask(ids, pad_id=3)
+    assert mask.dtype == torch.bool and mask.shape == (2, 1, 4, 4)
+    assert torch.equal(mask, expected)
+    assert torch.equal(decoder_self_mask(ids), causal_padding_mask(ids != PAD_ID))
+
+
+def test_decoder_self_mask_matches_torch_masks_polarity_flipped():
+    """The mask is the negation of what nn.Transformer's decoder is given: the square
+    subsequent mask (-inf above the diagonal) OR the target key padding mask."""
+    ids = torch.tensor([[5, 20, 21, 6, PAD_ID], [5, 22, 6, PAD_ID, PAD_ID]])
+    future = torch.nn.Transformer.generate_square_subsequent_mask(5) != 0  # (T, T) True = blocked
+    key_padding = ids == PAD_ID  # (B, T) True = blocked
+    blocked = future[None, None] | key_padding[:, None, None, :]  # (B, 1, T, T)
+    assert torch.equal(decoder_self_mask(ids, PAD_ID), ~blocked)
+
+
 def test_combine_masks_ands_and_skips_none():
     """combine_masks is a broadcasting AND that ignores None and returns None for no masks."""
     a = torch.tensor([[True, False]])
@@ -76,6 +100,9 @@ def test_masks_do_not_mutate_inputs():
     (lambda: expand_padding_mask(torch.ones(2, 3)), "bool"),
     (lambda: expand_padding_mask(torch.ones(2, 3, 4, dtype=torch.bool)), "(B, S)"),
     (lambda: combine_masks(torch.ones(2)), "bool"),
+    (lambda: decoder_self_mask(torch.tensor([[5.0, 0.0]])), "integer"),
+    (lambda: decoder_self_mask(torch.tensor([5, 0])), "(B, T)"),
+    (lambda: decoder_self_mask(torch.tensor([[5, 0]]), pad_id=None), "pad_id"),
 ])
 def test_bad_input_raises_value_error(call, message):
     """Each bad input raises ValueError and the message names what was expected."""

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from reference.masks import causal_mask
 from reference.models import (
     CausalLM,
     EncoderDecoder,
@@ -13,7 +14,11 @@ from reference.models import (
     MaskedLMHead,
     SequenceClassifier,
     TransformerConfig,
+    freeze_layers,
     greedy_decode,
+    load_pretrained_encoder,
+    masked_mean_pool,
+    next_token_probs,
 )
 from reference.tokenizer import BOS_ID, CLS_ID, EOS_ID, PAD_ID
 
@@ -138,6 +143,28 @@ def _force_token(model, token):
         model.lm_head.bias[token] = 1e4
 
 
+def test_next_token_probs_is_softmax_of_the_output_projection():
+    """next_token_probs(states, W, b) equals softmax(nn.Linear(E, V)(states)) over the
+    vocabulary at every position, and each row sums to 1."""
+    torch.manual_seed(0)
+    head = nn.Linear(8, V).double()
+    states = torch.randn(2, 5, 8, dtype=torch.float64)
+    probs = next_token_probs(states, head.weight, head.bias)
+    assert probs.shape == (2, 5, V)
+    torch.testing.assert_close(probs, torch.softmax(head(states), dim=-1))
+    torch.testing.assert_close(probs.sum(-1), torch.ones(2, 5, dtype=torch.float64))
+
+
+def test_next_token_probs_reads_an_encoder_decoder_like_decode():
+    """With the model's lm_head, the decoder's states give softmax(model.decode(...))."""
+    model = EncoderDecoder(_config()).eval()
+    src, tgt = _ids(2, 5), _ids(2, 4)
+    memory = model.encode(src)
+    states = model.decoder(model.embedding(tgt), memory, causal_mask(4))  # (B, T, E)
+    probs = next_token_probs(states, model.lm_head.weight, model.lm_head.bias)
+    torch.testing.assert_close(probs, torch.softmax(model.decode(tgt, memory), dim=-1))
+
+
 def test_greedy_decode_stops_at_eos():
     """A model that always says </s> yields [<s>, </s>] per row and stops right there."""
     model = EncoderDecoder(_config())
@@ -224,6 +251,71 @@ def test_freeze_layers_freezes_embedding_and_lower_layers():
         clf.freeze_layers(3)
 
 
+def test_masked_mean_pool_worked_example():
+    """The mean over the real tokens only: padded positions count for nothing, whatever they hold."""
+    hidden = torch.tensor([[[1.0, 10.0], [3.0, 30.0], [100.0, 100.0]],
+                           [[2.0, -2.0], [-50.0, 50.0], [4.0, 6.0]]])  # (B=2, T=3, E=2)
+    mask = torch.tensor([[True, True, False], [True, False, True]])
+    torch.testing.assert_close(masked_mean_pool(hidden, mask), torch.tensor([[2.0, 20.0], [3.0, 2.0]]))
+
+
+def test_masked_mean_pool_matches_embedding_bag_mean():
+    """Agrees with torch's peer, F.embedding_bag(mode="mean") over each row's real positions,
+    for any pattern of real tokens; the gradient reaches real positions only."""
+    gen = torch.Generator().manual_seed(0)
+    b, t, e = 4, 7, 5
+    hidden = torch.randn(b, t, e, generator=gen, dtype=torch.float64, requires_grad=True)
+    mask = torch.rand(b, t, generator=gen) < 0.5
+    mask[:, 0] = True  # [CLS] is always real
+    flat = hidden.reshape(b * t, e)  # (B*T, E) one row per position
+    positions = mask.reshape(-1).nonzero().squeeze(1)  # (N,) the real positions, row by row
+    offsets = torch.cat([torch.zeros(1, dtype=torch.long), mask.sum(1).cumsum(0)[:-1]])  # (B,)
+    want = nn.functional.embedding_bag(positions, flat, offsets, mode="mean")  # (B, E)
+    got = masked_mean_pool(hidden, mask)
+    torch.testing.assert_close(got, want)
+    got.sum().backward()
+    assert torch.equal(hidden.grad.abs().sum(-1) > 0, mask)
+
+
+def test_module_functions_do_what_the_classifier_methods_do():
+    """load_pretrained_encoder and freeze_layers as functions give the methods' results,
+    on the reference models and on any model with the same layout."""
+    config = _config(num_labels=3, num_encoder_layers=3, norm_first=True)
+    mlm = MaskedLM(config)
+    by_method, by_function = SequenceClassifier(config), SequenceClassifier(config)
+    by_function.load_state_dict(by_method.state_dict())
+    by_method.load_pretrained_encoder(mlm)
+    load_pretrained_encoder(by_function, mlm)
+    for (k, a), b in zip(by_method.state_dict().items(), by_function.state_dict().values(), strict=True):
+        assert torch.equal(a, b), k
+    assert all(p.data_ptr() not in {q.data_ptr() for q in mlm.parameters()} for p in by_function.parameters())
+    for calls in ([1], [3], [3, 0], [2, 1]):
+        for n in calls:
+            by_method.freeze_layers(n)
+            freeze_layers(by_function, n)
+        assert [p.requires_grad for p in by_function.parameters()] == \
+            [p.requires_grad for p in by_method.parameters()], calls
+
+
+def test_fine_tuning_functions_reject_bad_input():
+    """Bad arguments raise ValueError naming what was expected and what was got."""
+    clf = SequenceClassifier(_config(num_labels=2))
+    hidden, mask = torch.randn(2, 3, 4), torch.ones(2, 3, dtype=torch.bool)
+    for call, message in [
+        (lambda: masked_mean_pool(hidden[0], mask), "(B, T, E)"),
+        (lambda: masked_mean_pool(hidden, mask.float()), "bool"),
+        (lambda: masked_mean_pool(hidden, mask[:, :2]), "(B, T) = (2, 3)"),
+        (lambda: masked_mean_pool(hidden, torch.tensor([[True] * 3, [False] * 3])), "rows [1]"),
+        (lambda: load_pretrained_encoder(clf, nn.Linear(2, 2)), "['embedding', 'encoder']"),
+        (lambda: load_pretrained_encoder(clf, MaskedLM(_config(d_model=16))), "same embedding sizes"),
+        (lambda: freeze_layers(clf, 3), "[0, 2]"),
+        (lambda: freeze_layers(clf, True), "[0, 2]"),
+    ]:
+        with pytest.raises(ValueError, match="expected") as info:
+            call()
+        assert message in str(info.value)
+
+
 def test_inputs_are_not_mutated():
     """Models and greedy_decode read ids and masks without changing them."""
     model = EncoderDecoder(_config()).eval()
@@ -255,6 +347,11 @@ _mlm, _seq2seq = MaskedLM(_config()), EncoderDecoder(_config())
     (lambda: greedy_decode(_seq2seq, _ids(2, 5), max_len=0), "max_len"),
     (lambda: greedy_decode(_seq2seq, torch.tensor([[1.0]]), max_len=3), "integer"),
     (lambda: MaskedLM({"vocab_size": V}), "TransformerConfig"),
+    (lambda: next_token_probs(torch.randn(2, 8), torch.randn(V, 8), torch.randn(V)), "(B, T, E)"),
+    (lambda: next_token_probs(torch.randn(2, 3, 8), torch.randn(V, 6), torch.randn(V)), "E = 8"),
+    (lambda: next_token_probs(torch.randn(2, 3, 8), torch.randn(V, 8), torch.randn(V - 1)), "bias"),
+    (lambda: next_token_probs(torch.ones(2, 3, 8, dtype=torch.long), torch.randn(V, 8), torch.randn(V)),
+     "floating-point"),
 ])
 def test_bad_input_raises_value_error(call, message):
     """Each bad input raises ValueError whose message names what was expected."""

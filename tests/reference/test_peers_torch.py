@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from reference.attention import MultiHeadAttention, scaled_dot_product_attention
-from reference.layers import Decoder, DecoderLayer, Encoder, EncoderLayer
+from reference.layers import Decoder, DecoderLayer, Encoder, EncoderLayer, sublayer_connection
 from reference.masks import causal_mask, causal_padding_mask, expand_padding_mask
 
 TOL = {"rtol": 1e-9, "atol": 1e-9}
@@ -180,6 +180,26 @@ def test_decoder_layer_matches_nn_transformer_decoder_layer(norm_first, activati
              lambda x, m: theirs(x, m, tgt_mask=~causal_mask(T), tgt_key_padding_mask=~tgt_keep,
                                  memory_key_padding_mask=~src_keep),
              [_x(B, T, E), _x(B, S, E)], pairs)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_sublayer_connection_wires_nn_transformer_encoder_layer(norm_first):
+    """Two sublayer_connection calls around torch's own sub-modules (self_attn, then
+    linear2(relu(linear1(x)))) reproduce nn.TransformerEncoderLayer, post- and pre-norm."""
+    theirs = nn.TransformerEncoderLayer(E, H, FF, 0.0, batch_first=True,
+                                        norm_first=norm_first).double().eval()
+
+    def attention(y):
+        return theirs.self_attn(y, y, y, need_weights=False)[0]
+
+    def feed_forward(y):
+        return theirs.linear2(F.relu(theirs.linear1(y)))
+
+    def ours(x):
+        h = sublayer_connection(x, attention, theirs.norm1, norm_first)  # (B, T, E)
+        return sublayer_connection(h, feed_forward, theirs.norm2, norm_first)  # (B, T, E)
+
+    _compare(ours, theirs, [_x(B, T, E)])
 
 
 @pytest.mark.parametrize("norm_first", [False, True])

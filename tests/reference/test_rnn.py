@@ -1,4 +1,5 @@
-"""Tests for reference.rnn: the lesson 01 encoder loop, context vector, decoder and loss."""
+"""Tests for reference.rnn: the lesson 01 encoder loop, context vector, decoder, teacher
+forcing batch and loss."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reference.rnn import RNNDecoder, RNNEncoder, Seq2SeqRNN, context_vector, teacher_forced_loss
+from reference.denoising import shift_right
+from reference.rnn import (
+    RNNDecoder,
+    RNNEncoder,
+    Seq2SeqRNN,
+    context_vector,
+    teacher_forced_loss,
+    teacher_forcing_batch,
+)
+from reference.tokenizer import BOS_ID, EOS_ID, PAD_ID
 
 V, E, H = 11, 4, 5
 
@@ -119,6 +129,32 @@ def test_decoder_forward_is_the_step_loop():
         torch.testing.assert_close(logits[:, t], step_logits)
 
 
+def test_teacher_forcing_batch_worked_example():
+    """<s> then the targets shifted right by one; labels are the targets with -100 at
+    padding; the input is not modified."""
+    tgt = torch.tensor([[21, 22, 23, EOS_ID],
+                        [31, EOS_ID, PAD_ID, PAD_ID]])
+    before = tgt.clone()
+    tgt_in, labels = teacher_forcing_batch(tgt, BOS_ID, PAD_ID)
+    assert tgt_in.tolist() == [[BOS_ID, 21, 22, 23], [BOS_ID, 31, EOS_ID, PAD_ID]]
+    assert labels.tolist() == [[21, 22, 23, EOS_ID], [31, EOS_ID, -100, -100]]
+    assert tgt_in.dtype == labels.dtype == torch.long
+    assert torch.equal(tgt, before)
+
+
+def test_teacher_forcing_batch_other_ids_and_peer_shift_right():
+    """With another pad id and real tokens with id 0, tgt_in equals lesson 06's
+    shift_right of the labels, and only pad_id positions are ignored."""
+    gen = torch.Generator().manual_seed(0)
+    tgt = torch.randint(0, 30, (4, 7), generator=gen)
+    tgt[tgt == 3] = 4
+    tgt[1, 4:] = 3  # pad_id 3 at the end of one row
+    tgt_in, labels = teacher_forcing_batch(tgt, bos_id=2, pad_id=3)
+    assert torch.equal(tgt_in, shift_right(labels, 2, 3))
+    assert torch.equal(labels == -100, tgt == 3)
+    assert torch.equal(labels[tgt != 3], tgt[tgt != 3])
+
+
 def test_teacher_forced_loss_is_negative_log_likelihood():
     """Sum is -sum_t log p(y_t | ...) over labelled tokens; mean divides by their count."""
     logits = torch.randn(2, 3, V, dtype=torch.float64)
@@ -214,6 +250,11 @@ def test_deterministic():
     (lambda: teacher_forced_loss(torch.zeros(1, 2, V), torch.zeros(1, 3, dtype=torch.long)), "labels"),
     (lambda: teacher_forced_loss(torch.zeros(1, 2, V), torch.zeros(1, 2, dtype=torch.long), "max"), "reduction"),
     (lambda: Seq2SeqRNN(V, E, H, context_mode="first"), "context_mode"),
+    (lambda: teacher_forcing_batch(torch.zeros(2, 3), BOS_ID, PAD_ID), "torch.long"),
+    (lambda: teacher_forcing_batch(torch.tensor([1, 2]), BOS_ID, PAD_ID), "shape (B, T)"),
+    (lambda: teacher_forcing_batch(torch.tensor([[1, -2]]), BOS_ID, PAD_ID), "ids >= 0"),
+    (lambda: teacher_forcing_batch(torch.tensor([[1, 2]]), -1, PAD_ID), "bos_id"),
+    (lambda: teacher_forcing_batch(torch.tensor([[1, 2]]), BOS_ID, None), "pad_id"),
 ])
 def test_invalid_arguments_raise_value_error(call, message):
     """Bad arguments raise ValueError naming what was expected and what came."""

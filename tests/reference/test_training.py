@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import reference.training as training
-from reference.training import History, evaluate, train, train_step
+from reference.training import History, evaluate, train, train_step, train_step_loss
 
 
 def _regression_problem():
@@ -180,3 +180,30 @@ def test_history_final_loss():
     assert History(losses=[3.0, 1.0]).final_loss == 1.0
     with pytest.raises(ValueError):
         _ = History().final_loss
+
+
+@pytest.mark.parametrize("max_grad_norm", [0.3, 50.0, None])
+def test_train_step_loss_matches_a_plain_torch_iteration(max_grad_norm):
+    """train_step_loss (lesson 07's signature) returns the loss as a float and updates the
+    parameters exactly as zero_grad -> loss -> backward -> clip_grad_norm_ -> step in torch."""
+    def make():
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+        return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    loss_fn = lambda m, b: F.mse_loss(m(b[0]), b[1])  # noqa: E731
+    gen = torch.Generator().manual_seed(1)
+    batches = [(torch.randn(5, 3, generator=gen), 4 * torch.randn(5, 2, generator=gen)) for _ in range(2)]
+    model, opt = make()
+    peer, peer_opt = make()
+    for batch in batches:
+        got = train_step_loss(model, batch, loss_fn, opt, max_grad_norm)
+        peer_opt.zero_grad()
+        loss = loss_fn(peer, batch)
+        loss.backward()
+        if max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(peer.parameters(), max_grad_norm)
+        peer_opt.step()
+        assert type(got) is float and got == pytest.approx(loss.item())
+        for p, q in zip(model.parameters(), peer.parameters(), strict=True):
+            torch.testing.assert_close(p, q)

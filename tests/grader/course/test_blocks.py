@@ -81,8 +81,8 @@ def shipped_modules(lesson: str, folder: Path) -> set[str]:
 #: and on an entry here that no longer ships (then delete it).
 KNOWN_LATER_SOLUTIONS: dict[tuple[str, str, str], str] = {
     ("03_transformer_encoder", "masks", "04_transformer_decoder"):
-        "03 imports padding_mask and expand_padding_mask from blocks.masks, whose "
-        "causal_padding_mask is 04's decoder_self_mask",
+        "03 imports padding_mask and expand_padding_mask from blocks.masks, which also "
+        "holds 04's decoder_self_mask",
     ("05_masked_lm", "training", "07_objective"):
         "05 imports train from blocks.training, whose train_step is 07's exercise 4",
     ("06_denoising", "training", "07_objective"):

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from grader.labkit.exercises.denoising import COMMON_HINTS, split_boundary
+from grader.labkit.exercises.denoising._common import COMMON_HINTS, split_boundary
 
 ID = "06_denoising"
 

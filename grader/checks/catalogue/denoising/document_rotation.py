@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from grader.labkit.exercises.denoising import DOCUMENT_ROTATION_HINTS
+from grader.labkit.exercises.denoising.document_rotation import DOCUMENT_ROTATION_HINTS
 from reference.denoising import document_rotation
 
-from .. import mistake
-from ._common import _hint, _parts
+from .. import Entry, mistake
+from ._common import ID, _hint, _parts
 
 
 def _dr(mid: str) -> str:
@@ -52,5 +52,6 @@ def dr_fixed_seed(tokens, *, generator=None):
     return document_rotation(tokens, generator=torch.Generator().manual_seed(4))
 
 
-DOCUMENT_ROTATION_MISTAKES = (dr_reverse, dr_whole_sequence, dr_off_by_one, dr_in_place, dr_global_rng,
-                              dr_fixed_seed)
+ENTRY = Entry(f"{ID}/document_rotation", document_rotation, (
+    dr_reverse, dr_whole_sequence, dr_off_by_one, dr_in_place, dr_global_rng, dr_fixed_seed
+), points=1)

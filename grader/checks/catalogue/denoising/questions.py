@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import Entry, mistake
 from ._common import ID
 
-QUESTIONS = [
+ENTRIES = [
     Entry(f"{ID}/per_token_loss", "b", (
         mistake("thinks_speed", "one cross-entropy per token is not about speed: the chain rule "
                 "makes log p(sentence) a SUM of per-token terms, and each term trains one decoding "

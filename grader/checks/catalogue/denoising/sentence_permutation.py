@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from grader.labkit.exercises.denoising import SENTENCE_PERMUTATION_HINTS
+from grader.labkit.exercises.denoising.sentence_permutation import SENTENCE_PERMUTATION_HINTS
 from reference.denoising import sentence_permutation
 
-from .. import mistake
-from ._common import _hint, _parts
+from .. import Entry, mistake
+from ._common import ID, _hint, _parts
 
 
 def _sp(mid: str) -> str:
@@ -92,6 +92,7 @@ def sp_fixed_seed(tokens, *, sentence_end_ids, generator=None):
                                 generator=torch.Generator().manual_seed(3))
 
 
-SENTENCE_PERMUTATION_MISTAKES = (sp_tokens, sp_whole_sequence, sp_split_before, sp_first_end_only,
-                                 sp_drop_last, sp_rotate_sentences, sp_in_place, sp_global_rng,
-                                 sp_fixed_seed)
+ENTRY = Entry(f"{ID}/sentence_permutation", sentence_permutation, (
+    sp_tokens, sp_whole_sequence, sp_split_before, sp_first_end_only, sp_drop_last,
+    sp_rotate_sentences, sp_in_place, sp_global_rng, sp_fixed_seed
+), points=2)

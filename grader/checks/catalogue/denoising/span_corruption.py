@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from grader.labkit.exercises.denoising import SPAN_CORRUPTION_HINTS
+from grader.labkit.exercises.denoising.span_corruption import SPAN_CORRUPTION_HINTS
 from reference.denoising import span_corruption
 from reference.denoising.span_corruption import random_composition
 
-from .. import mistake
-from ._common import _hint, _parts
+from .. import Entry, mistake
+from ._common import ID, _hint, _parts
 
 
 def _sc(mid: str) -> str:
@@ -125,6 +125,8 @@ def sc_fixed_seed(tokens, *, sentinel_ids, noise_density=0.15, mean_span_length=
                            mean_span_length=mean_span_length, generator=torch.Generator().manual_seed(5))
 
 
-SPAN_CORRUPTION_MISTAKES = (sc_one_sentinel, sc_no_final, sc_bare_targets, sc_sentinels_from_7,
-                            sc_whole_sequence, sc_tail_only_in_inputs, sc_touching, sc_length_one,
-                            sc_hardcoded, sc_in_place, sc_global_rng, sc_fixed_seed)
+ENTRY = Entry(f"{ID}/span_corruption", span_corruption, (
+    sc_one_sentinel, sc_no_final, sc_bare_targets, sc_sentinels_from_7, sc_whole_sequence,
+    sc_tail_only_in_inputs, sc_touching, sc_length_one, sc_hardcoded, sc_in_place,
+    sc_global_rng, sc_fixed_seed
+), points=3)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from grader.labkit.exercises.denoising import TEXT_INFILLING_HINTS
+from grader.labkit.exercises.denoising.text_infilling import TEXT_INFILLING_HINTS
 from reference.denoising import text_infilling
-from reference.denoising.infilling import poisson_span_lengths
+from reference.denoising.text_infilling import poisson_span_lengths
 
-from .. import mistake
-from ._common import _count, _hint, _parts
+from .. import Entry, mistake
+from ._common import ID, _count, _hint, _parts
 
 
 def _ti(mid: str) -> str:
@@ -117,6 +117,7 @@ def ti_fixed_seed(tokens, *, mask_token_id, mask_ratio=0.3, poisson_lambda=3.0, 
                           poisson_lambda=poisson_lambda, generator=torch.Generator().manual_seed(2))
 
 
-TEXT_INFILLING_MISTAKES = (ti_whole_sequence, ti_mask_per_token, ti_fixed_length, ti_no_zero,
-                           ti_hardcoded_lambda, ti_hardcoded_ratio, ti_no_mask, ti_in_place,
-                           ti_global_rng, ti_fixed_seed)
+ENTRY = Entry(f"{ID}/text_infilling", text_infilling, (
+    ti_whole_sequence, ti_mask_per_token, ti_fixed_length, ti_no_zero, ti_hardcoded_lambda,
+    ti_hardcoded_ratio, ti_no_mask, ti_in_place, ti_global_rng, ti_fixed_seed
+), points=3)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from grader.labkit.exercises.denoising import TOKEN_DELETION_HINTS
+from grader.labkit.exercises.denoising.token_deletion import TOKEN_DELETION_HINTS
 from reference.denoising import token_deletion, token_masking
 
-from .. import mistake
-from ._common import _choose, _count, _hint, _parts
+from .. import Entry, mistake
+from ._common import ID, _choose, _count, _hint, _parts
 
 
 def _td(mid: str) -> str:
@@ -87,5 +87,7 @@ def td_fixed_seed(tokens, *, deletion_ratio=0.15, generator=None):
     return token_deletion(tokens, deletion_ratio=deletion_ratio, generator=torch.Generator().manual_seed(1))
 
 
-TOKEN_DELETION_MISTAKES = (td_whole_sequence, td_count_whole, td_per_document, td_hardcoded, td_inverted,
-                           td_masks, td_one_span, td_strip_ends, td_in_place, td_global_rng, td_fixed_seed)
+ENTRY = Entry(f"{ID}/token_deletion", token_deletion, (
+    td_whole_sequence, td_count_whole, td_per_document, td_hardcoded, td_inverted, td_masks,
+    td_one_span, td_strip_ends, td_in_place, td_global_rng, td_fixed_seed
+), points=2)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from grader.labkit.exercises.denoising import TOKEN_MASKING_HINTS
+from grader.labkit.exercises.denoising.token_masking import TOKEN_MASKING_HINTS
 from reference.denoising import token_masking
 
-from .. import mistake
-from ._common import _choose, _count, _hint, _parts
+from .. import Entry, mistake
+from ._common import ID, _choose, _count, _hint, _parts
 
 
 def _tm(table_mid: str) -> str:
@@ -84,5 +84,7 @@ def tm_fixed_seed(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
                          generator=torch.Generator().manual_seed(0))
 
 
-TOKEN_MASKING_MISTAKES = (tm_whole_sequence, tm_count_whole, tm_hardcoded, tm_inverted, tm_bert_style,
-                          tm_deletes, tm_strip_ends, tm_in_place, tm_global_rng, tm_fixed_seed)
+ENTRY = Entry(f"{ID}/token_masking", token_masking, (
+    tm_whole_sequence, tm_count_whole, tm_hardcoded, tm_inverted, tm_bert_style, tm_deletes,
+    tm_strip_ends, tm_in_place, tm_global_rng, tm_fixed_seed
+), points=2)

@@ -1,0 +1,43 @@
+"""Lesson 02, ``merge_heads``: the reference and its catalogued mistakes (trusted; never
+shipped)."""
+
+from __future__ import annotations
+
+from reference.attention import merge_heads
+
+from .. import Entry, mistake
+from ._common import ID
+
+
+@mistake("reshape_without_transpose", "reshaping (B, H, T, Dh) straight to (B, T, E) gives the "
+         "right shape but mixes heads and time steps: first transpose(1, 2) to (B, T, H, Dh), "
+         "then reshape.")
+def merge_no_transpose(x):
+    b, h, t, d = x.shape
+    return x.reshape(b, t, h * d)  # (B, T, E), heads mixed with time
+
+
+@mistake("heads_interleaved", "the heads are concatenated in the wrong order: each position's "
+         "vector must be head 0's Dh features, then head 1's, ...; permute to (B, T, H, Dh), "
+         "not (B, T, Dh, H), before flattening.")
+def merge_interleaved(x):
+    b, h, t, d = x.shape
+    return x.permute(0, 2, 3, 1).reshape(b, t, h * d)  # (B, T, Dh, H) -> (B, T, E)
+
+
+@mistake("not_flattened", "after transpose(1, 2) the tensor is (B, T, H, Dh): flatten the last "
+         "two axes into E = H * Dh.")
+def merge_not_flattened(x):
+    return x.transpose(1, 2)  # (B, T, H, Dh)
+
+
+@mistake("view_after_transpose", "a transposed tensor is not contiguous, so .view cannot "
+         "flatten it: use .reshape(...), or .contiguous().view(...).")
+def merge_view_after_transpose(x):
+    b, h, t, d = x.shape
+    return x.transpose(1, 2).view(b, t, h * d)  # (B, T, H, Dh) is not contiguous: .view raises
+
+
+ENTRY = Entry(f"{ID}/merge_heads", merge_heads, (
+    merge_no_transpose, merge_interleaved, merge_not_flattened, merge_view_after_transpose),
+    points=1)

@@ -1,0 +1,84 @@
+"""Lesson 06, ``token_masking``: the bank of correct alternatives (each passes, visible and
+hidden) and the checks of its randomised judge."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import grader
+from reference.denoising import token_masking
+
+from ._common import (
+    _join,
+    _split,
+    assert_judge_ignores_reference_draws,
+    assert_no_false_alarms,
+    exercise_id,
+    modes,
+)
+
+NAME = "token_masking"
+
+
+def masking_bernoulli(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    """Each body token masked with probability mask_ratio (no exact count)."""
+    head, body, tail = _split(tokens)
+    body = torch.tensor(body, dtype=torch.long)
+    chosen = torch.rand(len(body), generator=generator) < mask_ratio
+    return _join(head, body.masked_fill(chosen, mask_token_id).tolist(), tail)
+
+
+def masking_argsort_round(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    """round(ratio * n) positions: the smallest of n uniforms."""
+    head, body, tail = _split(tokens)
+    k = round(mask_ratio * len(body))
+    chosen = torch.rand(len(body), generator=generator).argsort()[:k].tolist()
+    body = [mask_token_id if i in chosen else t for i, t in enumerate(body)]
+    return _join(head, body, tail)
+
+
+def masking_multinomial_floor(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    """int(ratio * n) positions drawn by torch.multinomial without replacement."""
+    head, body, tail = _split(tokens)
+    out = torch.tensor(body, dtype=torch.long)
+    k = int(mask_ratio * len(body) + 1e-9)
+    if k:
+        out[torch.multinomial(torch.ones(len(body)), k, generator=generator)] = mask_token_id
+    return _join(head, out.tolist(), tail)
+
+
+def masking_isin_specials(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    """Protects every special id (the course's 0..14) instead of the boundary runs: the same
+    on sequences whose bodies hold no special token."""
+    out = tokens.clone()
+    eligible = (~torch.isin(tokens, torch.arange(15))).nonzero().squeeze(1)
+    k = math.ceil(mask_ratio * len(eligible) - 1e-9)
+    out[eligible[torch.randperm(len(eligible), generator=generator)[:k]]] = mask_token_id
+    return out
+
+
+ALTERNATIVES = [token_masking, masking_bernoulli, masking_argsort_round,
+                masking_multinomial_floor, masking_isin_specials]
+
+
+@pytest.mark.parametrize("candidate", ALTERNATIVES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("hidden,seed", modes())
+def test_correct_alternatives_pass(candidate, hidden, seed):
+    """Every correct implementation in the bank passes, visible and hidden, for several seeds."""
+    result = grader.check(exercise_id(NAME), candidate, hidden=hidden, seed=seed)
+    assert result.passed, result.feedback
+    assert result.mistake is None
+
+
+def test_judge_ignores_the_reference_draws():
+    """The judge decides from the candidate's outputs alone: removing the reference's and
+    the mistakes' outputs changes no verdict."""
+    assert_judge_ignores_reference_draws(NAME, ALTERNATIVES[1])
+
+
+def test_statistics_do_not_reject_correct_code():
+    """No false alarm on two correct implementations over 6 fresh hidden seeds."""
+    assert_no_false_alarms(NAME, ALTERNATIVES[:2])

@@ -1,0 +1,129 @@
+"""Lesson 05, ``mask_tokens``: the bank of correct alternatives passes; the randomised
+judge decides from the candidate's outputs alone, raises no false alarm, says what it
+measured, and ships the hints of the catalogued mistakes. (That every catalogued mistake
+is named, visible and hidden, is the contract test's, ``tests/grader/checks/test_contract.py``.)
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+import grader
+from grader.checks.catalogue.masked_lm import mask_tokens as catalogue
+from grader.checks.engine import cases_for
+from grader.checks.fixtures import build_fixtures
+from grader.checks.registry import get
+from grader.labkit import evidence, notebook
+from grader.labkit.exercises.masked_lm.mask_tokens import MaskTokensHarness
+from reference.mlm import mask_tokens as reference_mask_tokens
+
+from ._bank import (
+    LESSON,
+    MASK_ALTERNATIVES,
+    exercise_id,
+    mask_exact_count_rows,
+    mask_hf_sequential,
+    mask_multinomial,
+    modes,
+)
+
+ID = exercise_id("mask_tokens")
+
+
+@pytest.mark.parametrize("candidate", MASK_ALTERNATIVES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("hidden,seed", modes())
+def test_correct_alternatives_pass(candidate, hidden, seed):
+    """Every correct implementation in the bank passes, visible and hidden, for several seeds."""
+    result = grader.check(ID, candidate, hidden=hidden, seed=seed)
+    assert result.passed, result.feedback
+    assert result.mistake is None
+
+
+def test_mistakes_cover_the_catalogue_list():
+    """The mistakes the course names for mask_tokens are all in the catalogue."""
+    ids = {m.id for m in catalogue.ENTRY.mistakes}
+    assert {"selects_special_tokens", "random_from_full_vocab", "labels_not_ignored",
+            "labels_hold_mask_id", "mutates_input", "ignores_generator", "no_random_or_keep",
+            "selection_count_over_all_positions", "masks_15_percent_instead_of_selecting"} <= ids
+
+
+def test_judge_ignores_the_reference_draws():
+    """The randomised judge decides from the candidate's outputs alone: removing the
+    reference's outputs and the mistakes' outputs changes no verdict."""
+    ex = get(ID)
+    h = ex.harness
+    for candidate in (mask_hf_sequential, catalogue.mask_no_keep.fn, catalogue.mask_global_rng.fn):
+        for case in cases_for(ex, hidden=True, seed=11):
+            got = h.run(candidate, case)
+            a = h.judge(got, h.run(reference_mask_tokens, case, torch.float64), [], case, hidden=True)
+            b = h.judge(got, {}, [], case, hidden=True)
+            assert (a.passed, a.mistake, a.feedback) == (b.passed, b.mistake, b.feedback)
+
+
+def test_statistics_do_not_reject_correct_code():
+    """False alarms: two correct implementations on 20 fresh seeds each (the bounds are
+    mean +/- 5 standard errors, below 1e-6 false failures per quantity)."""
+    ex = get(ID)
+    for candidate in (reference_mask_tokens, mask_exact_count_rows):
+        for seed in range(100, 120):
+            for case in cases_for(ex, hidden=True, seed=seed):
+                if not case.args["stats"]:
+                    continue
+                verdict = ex.harness.judge(ex.harness.run(candidate, case), {}, [], case, hidden=True)
+                assert verdict.passed, verdict.feedback
+
+
+def test_feedback_states_measured_and_expected():
+    """Statistical feedback names what was measured, the expected value with its bound, and the hint."""
+    result = grader.check(ID, catalogue.mask_count_over_all.fn)
+    assert re.search(r"selected \d+ of \d+ eligible tokens = [\d.]+%; expected 15.0% \+/- [\d.]+%",
+                     result.feedback), result.feedback
+    result = grader.check(ID, catalogue.mask_all_selected.fn)
+    assert "100.0% became [MASK]" in result.feedback and "expected 80.0% +/-" in result.feedback
+
+
+def test_cases_cover_what_the_checks_need():
+    """Cases hold padding, [CLS]/[SEP], other specials inside sentences, a small vocabulary
+    (so a draw from all ids hits a special) and enough eligible tokens for tight bounds."""
+    ex = get(ID)
+    for hidden in (False, True):
+        cases = {c.name: c for c in cases_for(ex, hidden=hidden, seed=3)}
+        stats = cases["statistics, default probabilities"]
+        ids = stats.inputs["input_ids"].long()
+        eligible = int((ids >= 15).sum())
+        assert eligible >= 7000
+        assert (ids == 0).float().mean() > 0.2  # a lot of padding
+        for special in (1, 2, 3):
+            assert (ids == special).any()
+        assert stats.args["vocab_size"] - 15 <= 25
+        assert list(cases["same seed twice, another seed once"].args["calls"]) == ["first", "again", "other"]
+
+
+def test_visible_and_hidden_flow_through_fixtures_and_evidence(tmp_path, monkeypatch):
+    """The notebook path: visible checks against fixtures in the kernel, hidden evidence
+    saved as plain tensors and judged by grader.verify in the trusted process."""
+    fixtures = tmp_path / "fixtures.pt"
+    torch.save(build_fixtures(LESSON), fixtures)
+    monkeypatch.setattr(notebook, "fixtures_path", lambda: fixtures)
+    monkeypatch.chdir(tmp_path)
+    notebook.check("mask_tokens", reference_mask_tokens)
+    with pytest.raises(notebook.CheckFailed, match="became \\[MASK\\]"):
+        notebook.check("mask_tokens", catalogue.mask_all_selected.fn)
+    for candidate, mistake_id in ((mask_multinomial, None), (catalogue.mask_global_rng.fn, "ignores_generator"),
+                                  (catalogue.mask_random_full_vocab.fn, "random_from_full_vocab")):
+        notebook.record("mask_tokens", candidate)
+        result = grader.verify(ID, evidence.read_evidence(tmp_path, "mask_tokens"),
+                               evidence.read_seed(tmp_path))
+        assert result.passed == (mistake_id is None), result.feedback
+        assert result.mistake == mistake_id
+
+
+def test_every_mistake_has_a_shipped_hint():
+    """The hints of mask_tokens mistakes ship with the harness (the judge needs them in the
+    student's kernel); every catalogued mistake uses exactly that text."""
+    hints = MaskTokensHarness().hints
+    for m in catalogue.ENTRY.mistakes:
+        assert m.hint == hints[m.id]

@@ -1,0 +1,75 @@
+"""What lesson 03's test files share: the lesson's ids and paths, the check modes, and
+the measurement of the banks' float32 errors against the tolerances."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+import grader
+import grader.checks.engine as engine
+from grader.checks.registry import get
+from grader.labkit.compare import GRAD_PREFIX
+
+LESSON = "03_transformer_encoder"
+HIDDEN_SEEDS = (3, 11)
+ROOT = Path(__file__).resolve().parents[5]
+SOLUTION = ROOT / "solutions" / LESSON
+NOTEBOOK = SOLUTION / f"{LESSON}.ipynb"
+
+
+def xid(name: str) -> str:
+    """The exercise id of ``name`` in this lesson."""
+    return f"{LESSON}/{name}"
+
+
+def modes() -> list[Any]:
+    """Visible, then hidden with each of HIDDEN_SEEDS: ``(hidden, seed)`` parameters."""
+    return [pytest.param(False, None, id="visible")] + [
+        pytest.param(True, s, id=f"hidden-{s}") for s in HIDDEN_SEEDS]
+
+
+def bank_params(name: str, bank: Sequence[Any]) -> list[Any]:
+    """One pytest parameter per correct alternative, named by it."""
+    return [pytest.param(cand, id=f"{name}-{getattr(cand, '__name__', repr(cand))}") for cand in bank]
+
+
+def assert_passes(name: str, candidate: Any, hidden: bool, seed: int | None) -> None:
+    """``candidate`` passes exercise ``name`` with no mistake named."""
+    result = grader.check(xid(name), candidate, hidden=hidden, seed=seed)
+    assert result.passed, result.feedback
+    assert result.mistake is None
+
+
+def measure_errors(name: str, candidates: Sequence[Any], seeds: Iterable[int]) -> dict[str, float]:
+    """Max abs error (outputs, gradients) and the worst fraction of the tolerance used,
+    of the reference and ``candidates`` run in float32 against the float64 reference."""
+    ex = get(xid(name))
+    tol = ex.harness.tolerance
+    worst = {"values": 0.0, "gradients": 0.0, "fraction_of_tolerance": 0.0}
+    for seed in seeds:
+        cases = engine.cases_for(ex, hidden=True, seed=seed) + engine.cases_for(ex, hidden=False, seed=None)
+        for case in cases:
+            expected = ex.harness.run(ex.entry.reference, case, torch.float64)
+            for cand in (ex.entry.reference, *candidates):
+                got = ex.harness.run(cand, case)
+                for key, exp in expected.items():
+                    if not isinstance(exp, torch.Tensor) or not exp.is_floating_point():
+                        continue
+                    err = (got[key].double() - exp).abs()
+                    kind = "gradients" if key.startswith(GRAD_PREFIX) else "values"
+                    worst[kind] = max(worst[kind], float(err.max()))
+                    frac = err / (tol.atol + tol.rtol * exp.abs())
+                    worst["fraction_of_tolerance"] = max(worst["fraction_of_tolerance"], float(frac.max()))
+    return worst
+
+
+def assert_tolerance_margin(name: str, candidates: Sequence[Any]) -> None:
+    """The bank stays well inside the tolerance (about a tenth of it, measured over
+    100 seeds by running this package as a script; a few seeds here)."""
+    worst = measure_errors(name, candidates, seeds=range(3))
+    assert worst["fraction_of_tolerance"] < 0.3, worst
