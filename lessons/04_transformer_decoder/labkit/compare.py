@@ -1,5 +1,5 @@
 """The layered comparison every check runs: error -> type -> shape -> properties
--> values -> gradients, stopping at the first failure (COURSE.md section 5).
+-> values -> gradients, stopping at the first failure (docs/exercise-contract.md).
 
 It works on plain data only: the candidate's outputs (a dict of tensors, or an
 error string), the expected outputs and the outputs of each catalogued mistake

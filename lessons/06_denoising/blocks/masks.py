@@ -17,6 +17,9 @@ How the models build their masks::
     pad = padding_mask(ids, pad_id)         # (B, S) True = real token
     encoder_mask = expand_padding_mask(pad)  # (B, 1, 1, S): every query sees real keys
     decoder_mask = causal_padding_mask(pad)  # (B, 1, T, T): keys that are real AND not in the future
+
+``decoder_self_mask(tgt_ids, pad_id)`` is the last line straight from the target
+ids (lesson 04's exercise).
 """
 
 from __future__ import annotations
@@ -65,6 +68,19 @@ def causal_padding_mask(key_mask: Tensor) -> Tensor:
     check_tensor(key_mask, "key_mask", ndim=2, layout="(B, T)")
     causal = causal_mask(key_mask.size(1), device=key_mask.device)  # (T, T)
     return expand_padding_mask(key_mask) & causal  # (B, 1, 1, T) & (T, T) -> (B, 1, T, T)
+
+
+def decoder_self_mask(tgt_ids: Tensor, pad_id: int = PAD_ID) -> Tensor:
+    """Decoder self-attention mask ``(B, 1, T, T)`` from the target ids ``(B, T)``.
+
+    True where query i may attend key j: j <= i (causal) AND ``tgt_ids[:, j] != pad_id``
+    (a real token). The 1 is the head axis, so the mask broadcasts over the scores
+    ``(B, H, T, T)``. Vaswani et al. 2017, sec. 3.2.3; peer: the negation of
+    ``nn.Transformer.generate_square_subsequent_mask(T)`` combined with the negation of
+    ``tgt_key_padding_mask`` (torch's masks say True = blocked).
+    """
+    keys = padding_mask(tgt_ids, pad_id)  # (B, T)
+    return causal_padding_mask(keys)  # (B, 1, T, T)
 
 
 def combine_masks(*masks: Tensor | None) -> Tensor | None:

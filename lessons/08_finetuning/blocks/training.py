@@ -9,6 +9,10 @@ iteration, in this order:
 Peer: Hugging Face ``Trainer`` (``training_step`` + ``max_grad_norm`` +
 ``evaluate``), without the machinery: no schedulers, devices or callbacks.
 The loop is generic: ``loss_fn(model, batch)`` knows what a batch is.
+
+:func:`train_step` returns the loss and the gradient norm (``train`` records both);
+:func:`train_step_loss` is the same iteration with lesson 07's signature, returning
+the loss only.
 """
 
 from __future__ import annotations
@@ -88,6 +92,19 @@ def train_step(model: nn.Module, batch: Any, loss_fn: LossFn, optimizer: torch.o
     optimizer.step()
     return float(loss.detach()), float(norm)
 
+
+
+def train_step_loss(model: nn.Module, batch: Any, loss_fn: LossFn, optimizer: torch.optim.Optimizer,
+                    max_grad_norm: float | None) -> float:
+    """:func:`train_step` as lesson 07 asks students to write it: the same iteration, the loss only.
+
+    zero_grad -> forward -> loss -> backward -> clip the gradients' total norm to
+    ``max_grad_norm`` (``None``: no clipping) -> ``optimizer.step()``; returns the loss
+    as a Python float (the gradient norm that :func:`train_step` also returns is
+    dropped). Peer: the ``training_step`` + ``max_grad_norm`` of Hugging Face ``Trainer``.
+    """
+    loss, _norm = train_step(model, batch, loss_fn, optimizer, max_grad_norm)
+    return loss
 
 def train(model: nn.Module, batches: Batches, loss_fn: LossFn, *, steps: int | None = None,
           epochs: int | None = None, lr: float = 1e-3, optimizer: torch.optim.Optimizer | None = None,

@@ -19,13 +19,15 @@ from torch import Tensor, nn
 from .._checks import check_positive_int
 from ..attention import MultiHeadAttention
 from .feedforward import Activation, FeedForward, _check_hidden, _check_sizes
+from .sublayer import sublayer_connection
 
 
 class DecoderLayer(nn.Module):
     """Masked self-attention, cross-attention to the encoder memory, feed-forward.
 
     Each sub-layer has its residual and LayerNorm (``norm1``, ``norm2``,
-    ``norm3``), post- or pre-norm as in :class:`EncoderLayer`. In
+    ``norm3``), post- or pre-norm as in :class:`EncoderLayer`: three
+    :func:`~reference.layers.sublayer.sublayer_connection`. In
     cross-attention the queries come from the decoder and the keys and values
     from ``memory``, the encoder output.
     """
@@ -55,13 +57,11 @@ class DecoderLayer(nn.Module):
         """
         _check_hidden(x, "x", self.d_model)
         _check_hidden(memory, "memory", self.d_model)
-        if self.norm_first:
-            x = x + self._self_attention(self.norm1(x), self_mask)
-            x = x + self._cross_attention(self.norm2(x), memory, memory_mask)
-            return x + self._feed_forward(self.norm3(x))
-        x = self.norm1(x + self._self_attention(x, self_mask))
-        x = self.norm2(x + self._cross_attention(x, memory, memory_mask))
-        return self.norm3(x + self._feed_forward(x))
+        x = sublayer_connection(x, lambda h: self._self_attention(h, self_mask), self.norm1,
+                                self.norm_first)  # (B, T, E)
+        x = sublayer_connection(x, lambda h: self._cross_attention(h, memory, memory_mask),
+                                self.norm2, self.norm_first)  # (B, T, E)
+        return sublayer_connection(x, self._feed_forward, self.norm3, self.norm_first)  # (B, T, E)
 
     def _self_attention(self, x: Tensor, mask: Tensor | None) -> Tensor:
         return self.dropout1(self.self_attn(x, x, x, mask)[0])

@@ -1,8 +1,10 @@
-"""Greedy autoregressive decoding (lesson 04).
+"""The next-token distribution and greedy autoregressive decoding (lesson 04).
 
-Book: *Foundations of LLMs* ch. 2, inference with a generative model: start
-from ``<s>``, repeatedly pick the most probable next token
-y_i = argmax Pr(y | y_<i, x) and append it, until ``</s>`` or a length limit.
+Book: *Foundations of LLMs* ch. 2, inference with a generative model: the decoder's
+states are projected to the vocabulary and normalised by a softmax,
+Pr(y_i | y_<i, x) (``next_token_probs``; Vaswani et al. 2017, sec. 3.4). Greedy
+decoding starts from ``<s>``, repeatedly picks the most probable next token
+y_i = argmax Pr(y | y_<i, x) and appends it, until ``</s>`` or a length limit.
 Peer: Hugging Face ``model.generate(..., do_sample=False, num_beams=1)``.
 The whole prefix is re-decoded each step (no key/value cache): simpler, and
 cheap at the course's sizes.
@@ -11,12 +13,33 @@ cheap at the course's sizes.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-from .._checks import check_ids, check_positive_int
+from .._checks import check_float_tensor, check_ids, check_positive_int
 from ..masks import padding_mask
 from .encoder_decoder import EncoderDecoder
 from ..tokenizer import BOS_ID, EOS_ID, PAD_ID
+
+
+def next_token_probs(decoder_states: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """Probabilities of the next token at every position: ``(B, T, E) -> (B, T, V)``.
+
+    ``softmax(decoder_states @ weight.T + bias)`` over the vocabulary (the last axis):
+    position i gives Pr(y_{i+1} | y_<=i, x), and each row sums to 1. ``weight`` ``(V, E)``
+    and ``bias`` ``(V,)`` are the output projection, as in ``nn.Linear(E, V)`` (peer:
+    ``torch.softmax(lm_head(states), dim=-1)``, e.g. Hugging Face
+    ``BartForConditionalGeneration.lm_head``).
+    """
+    check_float_tensor(decoder_states, "decoder_states", ndim=3, layout="(B, T, E)")
+    check_float_tensor(weight, "weight", ndim=2, layout="(V, E)")
+    check_float_tensor(bias, "bias", ndim=1, layout="(V,)")
+    if weight.size(1) != decoder_states.size(-1) or bias.size(0) != weight.size(0):
+        raise ValueError(f"expected weight (V, E) and bias (V,) with E = {decoder_states.size(-1)} "
+                         f"(the last axis of decoder_states), got weight {tuple(weight.shape)} "
+                         f"and bias {tuple(bias.shape)}")
+    logits = F.linear(decoder_states, weight, bias)  # (B, T, V)
+    return torch.softmax(logits, dim=-1)  # (B, T, V)
 
 
 def greedy_decode(model: EncoderDecoder, src_ids: Tensor, max_len: int, bos_id: int = BOS_ID,

@@ -5,13 +5,15 @@ Book: *Foundations of LLMs* ch. 1, "Denoising Autoencoder Training Objective" an
 corrupted sequence, a decoder reconstructs the original autoregressively from ``<s>``,
 and the loss accumulates over every target token.
 
-One file per idea:
+One file per function of the lesson, named by it:
 
-- :mod:`.masking`: ``token_masking``, ``token_deletion`` (BART);
-- :mod:`.infilling`: ``text_infilling`` (BART, Poisson spans, one ``[MASK]`` each);
-- :mod:`.reordering`: ``sentence_permutation``, ``document_rotation`` (BART);
-- :mod:`.span_corruption`: ``span_corruption`` (T5, sentinels);
-- :mod:`.seq2seq`: ``shift_right`` and ``seq2seq_loss`` (teacher forcing).
+- :mod:`.token_masking`, :mod:`.token_deletion` (BART);
+- :mod:`.text_infilling` (BART, Poisson spans, one ``[MASK]`` each);
+- :mod:`.sentence_permutation`, :mod:`.document_rotation` (BART, reordering);
+- :mod:`.span_corruption` (T5, sentinels);
+- :mod:`.shift_right` (teacher forcing: the decoder's input) and :mod:`.seq2seq_loss`
+  (the loss over every target token);
+- :mod:`._common`: argument checks, the boundary rule and the random choice they share.
 
 Shared conventions. Each corruption takes one 1-D ``torch.long`` sequence without
 padding and returns a new tensor (the input is never modified). Randomness comes only
@@ -23,11 +25,14 @@ a ``.`` or an interior ``[SEP]``, is ordinary body. Peers: fairseq's BART
 ``DenoisingDataset`` and T5's span-corruption preprocessors.
 """
 
-from .infilling import text_infilling
-from .masking import token_deletion, token_masking
-from .reordering import document_rotation, sentence_permutation
-from .seq2seq import seq2seq_loss, shift_right
+from .document_rotation import document_rotation
+from .sentence_permutation import sentence_permutation
+from .seq2seq_loss import seq2seq_loss
+from .shift_right import shift_right
 from .span_corruption import span_corruption
+from .text_infilling import text_infilling
+from .token_deletion import token_deletion
+from .token_masking import token_masking
 
 __all__ = [
     "document_rotation", "sentence_permutation", "seq2seq_loss", "shift_right", "span_corruption",

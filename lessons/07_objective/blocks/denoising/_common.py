@@ -1,4 +1,4 @@
-"""Argument checks and the boundary rule shared by the corruptions (private).
+"""Argument checks, the boundary rule and the random choice shared by the corruptions (private).
 
 The boundary rule, BART's convention: fairseq's ``DenoisingDataset`` keeps the
 sequence's first token (``<s>``) and last token (``</s>``) out of every noising
@@ -83,3 +83,13 @@ def split_boundary(tokens: Tensor) -> tuple[Tensor, Tensor, Tensor]:
 def corrupt_count(n: int, ratio: float) -> int:
     """``ceil(ratio * n)`` (as fairseq), ignoring float noise: 20 * 0.15 gives 3, not 4."""
     return min(n, math.ceil(n * ratio - 1e-9))
+
+
+def chosen_positions(n: int, ratio: float, generator: torch.Generator | None) -> Tensor:
+    """A bool ``(n,)`` mask with ``ceil(ratio * n)`` True entries at uniformly random places.
+
+    One ``torch.randperm(n, generator=...)``: the draw token masking and token deletion share.
+    """
+    chosen = torch.zeros(n, dtype=torch.bool)
+    chosen[torch.randperm(n, generator=generator)[: corrupt_count(n, ratio)]] = True
+    return chosen

@@ -2,7 +2,7 @@
 
 Harnesses hold no answers, so this registry ships inside every released
 lesson; the trusted grader pairs each harness with the reference and the
-mistake catalogue (``grader.catalogue``).
+mistake catalogue (``grader.checks.catalogue``).
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ def harness(exercise_id: str) -> Harness:
 
 
 def _load_all() -> None:
-    # Every module of this package is a lesson's harnesses; importing it
-    # registers them. Imported here, not at the top, so that a lesson module
-    # can import `register` from this package.
-    for info in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{info.name}")
+    # Every module below this package holds harnesses (a folder per lesson, a file per
+    # exercise); importing it registers them. A released lesson folder holds only its
+    # own lesson's folder, so only its harnesses load there. Imported here, not at the
+    # top, so that a harness module can import `register` from this package.
+    for info in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+        importlib.import_module(info.name)

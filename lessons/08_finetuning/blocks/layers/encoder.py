@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from .._checks import check_positive_int
 from ..attention import MultiHeadAttention
 from .feedforward import Activation, FeedForward, _check_hidden, _check_sizes
+from .sublayer import sublayer_connection
 
 
 class EncoderLayer(nn.Module):
@@ -27,7 +28,8 @@ class EncoderLayer(nn.Module):
 
     Post-norm (``norm_first=False``): x = norm1(x + SA(x)); x = norm2(x + FF(x)).
     Pre-norm (``norm_first=True``):   x = x + SA(norm1(x)); x = x + FF(norm2(x)).
-    Sub-layer outputs pass ``dropout1`` / ``dropout2`` before the residual sum.
+    Sub-layer outputs pass ``dropout1`` / ``dropout2`` before the residual sum. Each
+    sub-layer is one :func:`~reference.layers.sublayer.sublayer_connection`.
     """
 
     def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
@@ -46,11 +48,9 @@ class EncoderLayer(nn.Module):
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         """``x (B, T, E)``, ``mask`` broadcastable to ``(B, H, T, T)`` -> ``(B, T, E)``."""
         _check_hidden(x, "x", self.d_model)
-        if self.norm_first:
-            x = x + self._self_attention(self.norm1(x), mask)
-            return x + self._feed_forward(self.norm2(x))
-        x = self.norm1(x + self._self_attention(x, mask))
-        return self.norm2(x + self._feed_forward(x))
+        x = sublayer_connection(x, lambda h: self._self_attention(h, mask), self.norm1,
+                                self.norm_first)  # (B, T, E)
+        return sublayer_connection(x, self._feed_forward, self.norm2, self.norm_first)  # (B, T, E)
 
     def _self_attention(self, x: Tensor, mask: Tensor | None) -> Tensor:
         return self.dropout1(self.self_attn(x, x, x, mask)[0])

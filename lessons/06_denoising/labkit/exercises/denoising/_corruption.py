@@ -18,7 +18,7 @@ Bodies are made of DISTINCT ordinary ids, so where every output token came from 
 known. The statistical cases use body lengths for which ``ratio * n`` is a whole
 number, so exact-count implementations (ceil, round or floor) and per-token
 Bernoulli draws all have the same expected rate; correct alternatives that draw in
-another order or another way pass (``tests/grader/test_denoising.py`` holds a bank).
+another order or another way pass (``tests/grader/checks/catalogue/denoising/`` holds the banks).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ DOCUMENT_ROTATION_HINTS: dict[str, str] = {
 
 
 @register
-class DocumentRotation(_Corruption):
+class DocumentRotationHarness(_Corruption):
     """``document_rotation(tokens, *, generator=None)``."""
 
     name = "document_rotation"

@@ -8,7 +8,7 @@ from ._common import LESSON
 
 
 @register
-class PerTokenLoss(AnswerHarness):
+class PerTokenLossHarness(AnswerHarness):
     lesson = LESSON
     name = "per_token_loss"
     kind = "choice"
@@ -17,7 +17,7 @@ class PerTokenLoss(AnswerHarness):
 
 
 @register
-class InfillingHides(AnswerHarness):
+class InfillingHidesHarness(AnswerHarness):
     lesson = LESSON
     name = "infilling_hides"
     kind = "choice"
@@ -26,7 +26,7 @@ class InfillingHides(AnswerHarness):
 
 
 @register
-class T5TargetSentinels(AnswerHarness):
+class T5TargetSentinelsHarness(AnswerHarness):
     lesson = LESSON
     name = "t5_target_sentinels"
     kind = "int"

@@ -59,7 +59,7 @@ def sentence_order(parts: list[tuple[int, ...]], body: list[int]) -> list[int] |
 
 
 @register
-class SentencePermutation(_Corruption):
+class SentencePermutationHarness(_Corruption):
     """``sentence_permutation(tokens, *, sentence_end_ids, generator=None)``."""
 
     name = "sentence_permutation"

@@ -58,7 +58,7 @@ SPAN_CORRUPTION_HINTS: dict[str, str] = {
 
 
 @register
-class SpanCorruption(_Corruption):
+class SpanCorruptionHarness(_Corruption):
     """``span_corruption(tokens, *, sentinel_ids, noise_density=0.15, mean_span_length=3.0,
     generator=None) -> (inputs, targets)``."""
 

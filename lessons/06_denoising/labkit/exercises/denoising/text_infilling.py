@@ -58,7 +58,7 @@ def infilling_gaps(x: list[int], y: list[int], mask_id: int) -> list[tuple[int, 
 
 
 @register
-class TextInfilling(_Corruption):
+class TextInfillingHarness(_Corruption):
     """``text_infilling(tokens, *, mask_token_id, mask_ratio=0.3, poisson_lambda=3.0, generator=None)``."""
 
     name = "text_infilling"

@@ -45,7 +45,7 @@ TOKEN_DELETION_HINTS: dict[str, str] = {
 
 
 @register
-class TokenDeletion(_Corruption):
+class TokenDeletionHarness(_Corruption):
     """``token_deletion(tokens, *, deletion_ratio=0.15, generator=None)``."""
 
     name = "token_deletion"

@@ -29,7 +29,7 @@ TOKEN_MASKING_HINTS: dict[str, str] = {
 
 
 @register
-class TokenMasking(_Corruption):
+class TokenMaskingHarness(_Corruption):
     """``token_masking(tokens, *, mask_token_id, mask_ratio=0.15, generator=None)``."""
 
     name = "token_masking"

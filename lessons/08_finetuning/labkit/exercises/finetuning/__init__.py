@@ -8,47 +8,18 @@ alternative: the mean over real tokens), ``load_pretrained_encoder`` (copy a mas
 LM's embedding and encoder into the classifier), ``freeze_layers`` (freeze the
 embedding and the first n encoder layers) and three short questions.
 
-One file per exercise:
+One file per exercise, as ``reference/models/classifier.py``:
 
 - :mod:`._common`: token ids, random inputs and the error verdict the harnesses share;
-- :mod:`.cls_classifier`: ``CLSClassifier`` and the parameters its cases load;
+- :mod:`.CLSClassifier`: ``CLSClassifier`` and the parameters its cases load;
 - :mod:`.masked_mean_pool`: ``masked_mean_pool``;
 - :mod:`._toys`: the torch-only stand-in models of the next two exercises;
 - :mod:`.load_pretrained_encoder`, :mod:`.freeze_layers`: one exercise each;
 - :mod:`.questions`: the three short questions.
 
-Tolerances were measured by ``tests/grader/test_finetuning.py``
-(``python -m tests.grader.test_finetuning 100``): the largest error of a bank of
-correct float32 implementations against the float64 reference over 100 seeds,
-visible and hidden cases, outputs and gradients; each is about ten times that
+Tolerances were measured by ``tests/grader/checks/catalogue/finetuning/_bank.py``
+(``python -m tests.grader.checks.catalogue.finetuning._bank 100``): the largest error
+of a bank of correct float32 implementations against the float64 reference over 100
+seeds, visible and hidden cases, outputs and gradients; each is about ten times that
 figure (quoted beside it).
 """
-
-from __future__ import annotations
-
-from ._common import CLS_ID, FIRST_WORD, LESSON, PAD_ID, SEP_ID
-from ._toys import ToyClassifier, ToyMaskedLM
-from .cls_classifier import VOCAB_MARK, CLSClassifierHarness, classifier_params
-from .freeze_layers import FreezeLayers
-from .load_pretrained_encoder import LoadPretrainedEncoder
-from .masked_mean_pool import MaskedMeanPool
-from .questions import PooledShape, TwoStages, WhyCls
-
-__all__ = [
-    "LESSON",
-    "PAD_ID",
-    "CLS_ID",
-    "SEP_ID",
-    "FIRST_WORD",
-    "classifier_params",
-    "VOCAB_MARK",
-    "CLSClassifierHarness",
-    "MaskedMeanPool",
-    "ToyClassifier",
-    "ToyMaskedLM",
-    "LoadPretrainedEncoder",
-    "FreezeLayers",
-    "PooledShape",
-    "WhyCls",
-    "TwoStages",
-]

@@ -17,7 +17,7 @@ from ._toys import ToyClassifier, _groups, _load, _toy_params, _toy_sizes
 
 
 @register
-class FreezeLayers(Harness):
+class FreezeLayersHarness(Harness):
     """``freeze_layers(model, num_layers)``: freeze the embedding and the first
     ``num_layers`` encoder layers (``num_layers = 0`` trains everything); the classifier
     head always trains."""
@@ -83,6 +83,7 @@ class FreezeLayers(Harness):
             (logits * inputs["up"]).sum().backward()
         out["has_grad"] = torch.tensor([p.grad is not None and bool(p.grad.abs().sum() > 0)
                                         for p in params.values()])
+        # (P,) every parameter's gradient flattened, zeros where none reached it
         out["grads"] = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
                                   for p in params.values()]).detach()
         return out

@@ -15,9 +15,12 @@ from .. import register
 from ._common import LESSON, _error_verdict, _names
 from ._toys import ToyClassifier, ToyMaskedLM, _load, _toy_params, _toy_sizes
 
+#: A failed check: (layer, what was found, the mistake id or None).
+Problem = tuple[str, str, str | None]
+
 
 @register
-class LoadPretrainedEncoder(Harness):
+class LoadPretrainedEncoderHarness(Harness):
     """``load_pretrained_encoder(classifier, masked_lm)``: copy ``embedding`` and ``encoder``."""
 
     lesson = LESSON
@@ -73,64 +76,85 @@ class LoadPretrainedEncoder(Harness):
         if ERROR_KEY in got:
             return _error_verdict(got, context, mistakes, (
                 (r"Unexpected key\(s\).*mlm_head|Missing key\(s\).*classifier\.", "mlm_head_loaded"),))
+        found = self._names_problem(got, expected, mistakes) \
+            or self._source_problem(got, expected, mistakes, case) \
+            or self._values_problem(got, expected, mistakes, case)
+        if found is None:
+            return Verdict(True, f"passed: {context}")
+        layer, text, mid = found
+        hint = next((m.hint for m in mistakes if m.id == mid), None) or self.hints.get(mid or "")
+        lines = [f"FAILED ({layer}) {context}", text] + ([f"Hint: {hint}"] if hint else [])
+        return Verdict(False, "\n".join(lines), mid, layer)
 
-        def fail(layer: str, text: str, mid: str | None) -> Verdict:
-            hint = next((m.hint for m in mistakes if m.id == mid), None) or self.hints.get(mid or "")
-            lines = [f"FAILED ({layer}) {context}", text] + ([f"Hint: {hint}"] if hint else [])
-            return Verdict(False, "\n".join(lines), mid, layer)
+    def _same(self, a: Any, b: Any) -> bool:
+        """Two tensors of one shape, equal within the tolerance."""
+        return type(a) is torch.Tensor and type(b) is torch.Tensor and a.shape == b.shape and \
+            bool(torch.isclose(a.double(), b.double(), rtol=self.tolerance.rtol,
+                               atol=self.tolerance.atol).all())
 
-        def same(key: str, a: Any, b: Any) -> bool:
-            return type(a) is torch.Tensor and type(b) is torch.Tensor and a.shape == b.shape and \
-                bool(torch.isclose(a.double(), b.double(), rtol=self.tolerance.rtol,
-                                   atol=self.tolerance.atol).all())
+    def _matching(self, got: Mapping[str, Any], mistakes: list[Mistake], keys: list[str]) -> str | None:
+        """The first catalogued mistake (that did not raise) whose outputs agree on ``keys``."""
+        for m in mistakes:
+            if ERROR_KEY not in m.outputs and all(
+                    (got.get(k) == m.outputs.get(k)) if isinstance(m.outputs.get(k), str)
+                    else self._same(got.get(k), m.outputs.get(k)) for k in keys):
+                return m.id
+        return None
 
-        def matching(keys: list[str]) -> str | None:
-            for m in mistakes:
-                if ERROR_KEY not in m.outputs and all(
-                        (got.get(k) == m.outputs.get(k)) if isinstance(m.outputs.get(k), str)
-                        else same(k, got.get(k), m.outputs.get(k)) for k in keys):
-                    return m.id
+    def _names_problem(self, got: Mapping[str, Any], expected: Mapping[str, Any],
+                       mistakes: list[Mistake]) -> Problem | None:
+        """The classifier's parameters must keep their names and shapes."""
+        if got.get("names") == expected["names"]:
             return None
+        exp_names = [n.split("(")[0] for n in str(expected["names"]).split(";")]
+        got_names = [n.split("(")[0] for n in str(got.get("names", "")).split(";") if n]
+        missing = [n for n in exp_names if n not in got_names]
+        extra = [n for n in got_names if n not in exp_names]
+        text = (f"the classifier's parameters changed: missing {_names(missing) or 'none'}; "
+                f"unexpected {_names(extra) or 'none'} (shapes may differ too)")
+        return ("type", text, self._matching(got, mistakes, ["names"]) or "parameters_renamed")
 
-        if got.get("names") != expected["names"]:
-            exp_names = [n.split("(")[0] for n in str(expected["names"]).split(";")]
-            got_names = [n.split("(")[0] for n in str(got.get("names", "")).split(";") if n]
-            missing = [n for n in exp_names if n not in got_names]
-            extra = [n for n in got_names if n not in exp_names]
-            text = (f"the classifier's parameters changed: missing {_names(missing) or 'none'}; "
-                    f"unexpected {_names(extra) or 'none'} (shapes may differ too)")
-            return fail("type", text, matching(["names"]) or "parameters_renamed")
+    def _source_problem(self, got: Mapping[str, Any], expected: Mapping[str, Any],
+                        mistakes: list[Mistake], case: Case) -> Problem | None:
+        """The masked LM must stay as it was, and share no tensor with the classifier."""
         m_keys = sorted(k for k in expected if k.startswith("m:"))
         c_keys = sorted(k for k in expected if k.startswith("c:"))
-        changed = [k[2:] for k in m_keys if not same(k, got.get(k), case.inputs[k])]
+        changed = [k[2:] for k in m_keys if not self._same(got.get(k), case.inputs[k])]
         if changed:
-            return fail("property", f"the masked LM changed: {_names(changed)} no longer hold "
-                        "their pre-trained values", matching(c_keys + m_keys) or "copied_wrong_direction")
+            return ("property", f"the masked LM changed: {_names(changed)} no longer hold "
+                    "their pre-trained values",
+                    self._matching(got, mistakes, c_keys + m_keys) or "copied_wrong_direction")
         shared = got.get("shared")
         if type(shared) is not torch.Tensor or shared.dtype != torch.bool:
-            return fail("type", "no record of which parameters are shared", None)
+            return ("type", "no record of which parameters are shared", None)
         order = [n.split("(")[0] for n in str(expected["names"]).split(";")]
         if shared.shape != (len(order),):
-            return fail("type", "no record of which parameters are shared", None)
+            return ("type", "no record of which parameters are shared", None)
         if bool(shared.any()):
             names = [n for n, s in zip(order, shared.tolist(), strict=True) if s]
-            return fail("property", f"the classifier's {_names(names)} are the masked LM's own "
-                        "tensors, not copies", "shares_modules")
+            return ("property", f"the classifier's {_names(names)} are the masked LM's own "
+                    "tensors, not copies", "shares_modules")
+        return None
+
+    def _values_problem(self, got: Mapping[str, Any], expected: Mapping[str, Any],
+                        mistakes: list[Mistake], case: Case) -> Problem | None:
+        """The classifier's body must hold the masked LM's weights, its head its own."""
+        c_keys = sorted(k for k in expected if k.startswith("c:"))
         problems = []
         for k in c_keys:
             n = k[2:]
-            if same(k, got[k], expected[k]):
+            if self._same(got[k], expected[k]):
                 continue
             source = case.inputs.get(f"m:{n}")
-            if same(k, got[k], case.inputs[k]):
+            if self._same(got[k], case.inputs[k]):
                 problems.append(f"{n} still holds the classifier's own initial weights; expected "
                                 "the masked LM's")
-            elif source is not None and same(k, got[k], source):
+            elif source is not None and self._same(got[k], source):
                 problems.append(f"{n} was overwritten with the masked LM's weights; expected it "
                                 "to stay as it was (the head is new)")
             else:
                 problems.append(f"{n} holds values that are neither its own nor the masked LM's")
-        if problems:
-            shown = problems[:3] + ([f"... and {len(problems) - 3} more"] if len(problems) > 3 else [])
-            return fail("values", "\n".join(shown), matching(c_keys))
-        return Verdict(True, f"passed: {context}")
+        if not problems:
+            return None
+        shown = problems[:3] + ([f"... and {len(problems) - 3} more"] if len(problems) > 3 else [])
+        return ("values", "\n".join(shown), self._matching(got, mistakes, c_keys))

@@ -16,7 +16,7 @@ from ._common import LESSON, _error_verdict, _pick, _randn
 
 
 @register
-class MaskedMeanPool(Harness):
+class MaskedMeanPoolHarness(Harness):
     """``masked_mean_pool(hidden (B, T, E), attention_mask (B, T) bool) -> (B, E)``."""
 
     lesson = LESSON

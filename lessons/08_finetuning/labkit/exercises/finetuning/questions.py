@@ -8,7 +8,7 @@ from ._common import LESSON
 
 
 @register
-class PooledShape(AnswerHarness):
+class PooledShapeHarness(AnswerHarness):
     lesson = LESSON
     name = "pooled_shape"
     kind = "shape"
@@ -17,7 +17,7 @@ class PooledShape(AnswerHarness):
 
 
 @register
-class WhyCls(AnswerHarness):
+class WhyClsHarness(AnswerHarness):
     lesson = LESSON
     name = "why_cls"
     kind = "choice"
@@ -25,7 +25,7 @@ class WhyCls(AnswerHarness):
 
 
 @register
-class TwoStages(AnswerHarness):
+class TwoStagesHarness(AnswerHarness):
     lesson = LESSON
     name = "two_stages"
     kind = "choice"
