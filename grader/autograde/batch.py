@@ -48,10 +48,14 @@ import multiprocessing as mp
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import Any
+
+from tqdm import tqdm
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
 
 from ..course.directory import Course
 from ..course.paths import CONFIG_FILE
@@ -63,6 +67,8 @@ from .ledger import (
     record_error,
     submission_digest,
 )
+from .preprocessors.safe_execute import SafeExecute
+from .sandbox import Sandbox, SandboxUnavailable
 from .worker import worker_main
 
 __all__ = ["WORK_DIR", "BatchError", "Outcome", "check_sandbox", "course_lock", "run_batch"]
@@ -94,6 +100,8 @@ class Outcome:
 # --- the parent's side ---------------------------------------------------------------------
 
 class _Worker:
+    """One worker process, its pipe and the submission it is grading."""
+
     def __init__(self, ctx: Any, args: tuple[Any, ...]) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=worker_main, args=(child, *args), daemon=True)
@@ -104,6 +112,7 @@ class _Worker:
         self.started = 0.0
 
     def stop(self, kill: bool = False) -> None:
+        """Ask the worker to end (or kill it), then wait for it."""
         if kill:
             self.process.kill()
         else:
@@ -117,7 +126,8 @@ class _Worker:
 
 
 @contextlib.contextmanager
-def course_lock(course: Course):
+def course_lock(course: Course) -> Iterator[None]:
+    """Hold the course's autograde lock (BatchError if another grader holds it)."""
     path = course.root / LOCK_FILE
     fh = open(path, "a+")  # noqa: SIM115
     try:
@@ -134,19 +144,14 @@ def course_lock(course: Course):
 def check_sandbox(course: Course, unsafe_no_sandbox: bool = False,
                   warn: Callable[[str], None] | None = None) -> None:
     """Refuse (BatchError) when the sandbox cannot start, unless opted out."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    from .sandbox import Sandbox, SandboxUnavailable
-
     if unsafe_no_sandbox:
         if warn:
             warn("WARNING: --unsafe-no-sandbox: students' code runs WITHOUT the sandbox, with "
                  "the grader's permissions, network and files (the course secret, the gradebook, "
                  "other students' submissions). Only grade code you trust this way.")
         return
-    cfg = PyFileConfigLoader(CONFIG_FILE, path=str(course.root)).load_config()
     try:
-        Sandbox(config=cfg).probe()
+        Sandbox(config=_course_config(course)).probe()
     except SandboxUnavailable as exc:
         raise BatchError(f"refusing to autograde: the sandbox cannot start: {exc}") from None
 
@@ -169,107 +174,142 @@ def run_batch(course: Course, students: Sequence[str] = (), lessons: Sequence[st
         if not todo:
             return outcomes
         check_sandbox(course, unsafe_no_sandbox, warn)
-        work = course.root / WORK_DIR
-        if work.exists():
-            shutil.rmtree(work)
-        work.mkdir()
-        if course.db_path.exists():
-            shutil.copyfile(course.db_path, work / "template.db")
-        else:
-            raise BatchError(f"{course.db_path} does not exist: release the lessons first")
-        overrides: dict[str, dict[str, Any]] = {}
-        if unsafe_no_sandbox:
-            overrides.setdefault("Sandbox", {})["unsafe_no_sandbox"] = True
-        from traitlets.config.loader import PyFileConfigLoader
-
-        cfg = PyFileConfigLoader(CONFIG_FILE, path=str(course.root)).load_config()
-        if not cfg.get("Sandbox", {}).get("threads"):
-            overrides.setdefault("Sandbox", {})["threads"] = max(1, (os.cpu_count() or 1) // workers)
-        nb_timeout = cfg.get("SafeExecute", {}).get("notebook_timeout", 1200)
-        hard = hard_limit_s or (nb_timeout + HARD_MARGIN_S)
-        outcomes += _run_pool(course, todo, digests, min(workers, len(todo)), overrides, hard,
-                              progress, show_bar)
+        _fresh_work_dir(course)
+        cfg = _course_config(course)
+        hard = hard_limit_s or (SafeExecute(config=cfg).notebook_timeout + HARD_MARGIN_S)
+        pool = _Pool(course, todo, digests, min(workers, len(todo)),
+                     _overrides(cfg, workers, unsafe_no_sandbox), hard)
+        outcomes += pool.run(progress, show_bar)
         # Kept when the batch stops on an error (the workers' logs are there); the next
         # run clears it.
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(course.root / WORK_DIR, ignore_errors=True)
     return outcomes
 
 
-def _run_pool(course: Course, todo: list[tuple[str, str]], digests: dict, workers: int,
-              overrides: dict, hard: float, progress: Callable[[Outcome], None] | None,
-              show_bar: bool) -> list[Outcome]:
-    from tqdm import tqdm
+def _course_config(course: Course) -> Config:
+    """The course's nbgrader configuration (its ``nbgrader_config.py``)."""
+    return PyFileConfigLoader(CONFIG_FILE, path=str(course.root)).load_config()
 
-    ctx = mp.get_context("spawn")
-    args = (str(course.root), str(course.root / WORK_DIR), overrides)
-    queue: list[tuple[str, str, str | None]] = [(s, lesson, None) for s, lesson in todo]
-    retried: set[tuple[str, str]] = set()
-    pool = [_Worker(ctx, args) for _ in range(workers)]
-    outcomes: list[Outcome] = []
-    failing = deaths = 0
-    bar = tqdm(total=len(todo), unit="sub", disable=not show_bar, dynamic_ncols=True,
-               desc="autograde")
 
-    def finish(o: Outcome) -> None:
-        nonlocal failing
-        outcomes.append(o)
-        failing += not o.ok or bool(o.faults)
-        bar.update(1)
-        bar.set_postfix(failing=failing, left=len(todo) - len(outcomes))
-        if progress is not None:
-            progress(o)
+def _fresh_work_dir(course: Course) -> None:
+    """An empty work folder holding the gradebook's snapshot (``template.db``)."""
+    if not course.db_path.exists():
+        raise BatchError(f"{course.db_path} does not exist: release the lessons first")
+    work = course.root / WORK_DIR
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir()
+    shutil.copyfile(course.db_path, work / "template.db")
 
-    def dispatch(w: _Worker) -> None:
-        if queue and w.ready and w.task is None:
-            w.task = queue.pop(0)
+
+def _overrides(cfg: Config, workers: int, unsafe_no_sandbox: bool) -> dict[str, dict[str, Any]]:
+    """Settings the workers apply over the course's configuration."""
+    overrides: dict[str, dict[str, Any]] = {}
+    if unsafe_no_sandbox:
+        overrides.setdefault("Sandbox", {})["unsafe_no_sandbox"] = True
+    if not cfg.get("Sandbox", {}).get("threads"):
+        overrides.setdefault("Sandbox", {})["threads"] = max(1, (os.cpu_count() or 1) // workers)
+    return overrides
+
+
+class _Pool:
+    """The worker processes of one batch and the submissions left to give them; a
+    worker that dies or overruns ``hard`` seconds is replaced and its submission
+    graded once more as a substitute, then recorded as an error."""
+
+    def __init__(self, course: Course, todo: list[tuple[str, str]],
+                 digests: dict[tuple[str, str], str], workers: int,
+                 overrides: dict[str, dict[str, Any]], hard: float) -> None:
+        self.course, self.todo, self.digests, self.hard = course, todo, digests, hard
+        self.ctx = mp.get_context("spawn")
+        self.args = (str(course.root), str(course.root / WORK_DIR), overrides)
+        self.queue: list[tuple[str, str, str | None]] = [(s, lesson, None) for s, lesson in todo]
+        self.retried: set[tuple[str, str]] = set()
+        self.workers = workers
+        self.deaths = self.failing = 0
+        self.outcomes: list[Outcome] = []
+        self.progress: Callable[[Outcome], None] | None = None
+        self.bar: Any = None
+
+    def run(self, progress: Callable[[Outcome], None] | None, show_bar: bool) -> list[Outcome]:
+        """Grade every submission; the outcomes in the order they finished."""
+        self.progress = progress
+        self.bar = tqdm(total=len(self.todo), unit="sub", disable=not show_bar,
+                        dynamic_ncols=True, desc="autograde")
+        pool = [_Worker(self.ctx, self.args) for _ in range(self.workers)]
+        try:
+            while len(self.outcomes) < len(self.todo):
+                for w in pool:
+                    self._dispatch(w)
+                ready = wait([w.conn for w in pool] + [w.process.sentinel for w in pool], timeout=5)
+                for i, w in enumerate(list(pool)):
+                    lost = self._poll(w, ready)
+                    if lost is not None:
+                        self._lose(w, lost)
+                        pool[i] = _Worker(self.ctx, self.args)
+        finally:
+            self.bar.close()
+            for w in pool:
+                w.stop(kill=w.task is not None)
+        return self.outcomes
+
+    def _dispatch(self, w: _Worker) -> None:
+        """Give an idle, ready worker the next submission."""
+        if self.queue and w.ready and w.task is None:
+            w.task = self.queue.pop(0)
             w.started = time.monotonic()
             w.conn.send(w.task)
 
-    try:
-        while len(outcomes) < len(todo):
-            for w in pool:
-                dispatch(w)
-            ready = wait([w.conn for w in pool] + [w.process.sentinel for w in pool], timeout=5)
-            for i, w in enumerate(list(pool)):
-                lost: str | None = None
-                if w.conn in ready or w.process.sentinel in ready:
-                    try:
-                        kind, payload = w.conn.recv() if w.conn.poll() else (None, None)
-                    except (EOFError, OSError):
-                        kind, payload = None, None
-                    if kind == "ready":
-                        w.ready = True
-                    elif kind == "done":
-                        w.task = None
-                        finish(_merge_result(course, payload, digests))
-                    elif not w.process.is_alive():
-                        lost = f"the grading process died (exit code {w.process.exitcode})"
-                if lost is None and w.task is not None and time.monotonic() - w.started > hard:
-                    lost = f"grading took longer than {hard:.0f} s and was stopped"
-                if lost is not None:
-                    deaths += 1
-                    if deaths > 2 * workers + len(todo):
-                        raise BatchError(f"grading processes keep dying ({lost}); see "
-                                         f"{course.root / WORK_DIR}/worker-*.log")
-                    task = w.task
-                    w.stop(kill=True)
-                    pool[i] = _Worker(ctx, args)
-                    if task is not None:
-                        key = (task[0], task[1])
-                        if key in retried:
-                            record_error(course, key[0], key[1], lost, digests[key])
-                            finish(Outcome(key[0], key[1], False, hard, error=lost))
-                        else:
-                            retried.add(key)
-                            queue.insert(0, (key[0], key[1], lost))
-    finally:
-        bar.close()
-        for w in pool:
-            w.stop(kill=w.task is not None)
-    return outcomes
+    def _poll(self, w: _Worker, ready: list[Any]) -> str | None:
+        """Take in what ``w`` sent (ready, or a graded submission, merged here); why
+        it is lost (died or overran), or None."""
+        if w.conn in ready or w.process.sentinel in ready:
+            try:
+                kind, payload = w.conn.recv() if w.conn.poll() else (None, None)
+            except (EOFError, OSError):
+                kind, payload = None, None
+            if kind == "ready":
+                w.ready = True
+            elif kind == "done":
+                w.task = None
+                self._finish(_merge_result(self.course, payload, self.digests))
+            elif not w.process.is_alive():
+                return f"the grading process died (exit code {w.process.exitcode})"
+        if w.task is not None and time.monotonic() - w.started > self.hard:
+            return f"grading took longer than {self.hard:.0f} s and was stopped"
+        return None
+
+    def _lose(self, w: _Worker, lost: str) -> None:
+        """Stop a lost worker; its submission is queued again once, then an error."""
+        self.deaths += 1
+        if self.deaths > 2 * self.workers + len(self.todo):
+            raise BatchError(f"grading processes keep dying ({lost}); see "
+                             f"{self.course.root / WORK_DIR}/worker-*.log")
+        task = w.task
+        w.stop(kill=True)
+        if task is None:
+            return
+        key = (task[0], task[1])
+        if key in self.retried:
+            record_error(self.course, key[0], key[1], lost, self.digests[key])
+            self._finish(Outcome(key[0], key[1], False, self.hard, error=lost))
+        else:
+            self.retried.add(key)
+            self.queue.insert(0, (key[0], key[1], lost))
+
+    def _finish(self, o: Outcome) -> None:
+        """Count a finished submission and show it."""
+        self.outcomes.append(o)
+        self.failing += not o.ok or bool(o.faults)
+        self.bar.update(1)
+        self.bar.set_postfix(failing=self.failing, left=len(self.todo) - len(self.outcomes))
+        if self.progress is not None:
+            self.progress(o)
 
 
-def _merge_result(course: Course, result: dict[str, Any], digests: dict) -> Outcome:
+def _merge_result(course: Course, result: dict[str, Any],
+                  digests: dict[tuple[str, str], str]) -> Outcome:
+    """Merge a worker's result into the course; its outcome (an error if it failed)."""
     student, lesson = result["student"], result["lesson"]
     if not result.get("ok"):
         reason = result.get("error") or "autograde failed"

@@ -7,7 +7,6 @@ Only the parent process calls :func:`merge` and :func:`record_error`, one at a t
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -16,8 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nbgrader.api import Gradebook
+
 from ..course.directory import Course
-from ..course.paths import COURSE_ID, VERDICTS_DIR
+from ..course.paths import COURSE_ID
+from . import verdict_log
 
 #: The folder, in the course, where workers grade (one private course per submission).
 WORK_DIR = ".lab_work"
@@ -58,17 +60,10 @@ def batch_submissions(course: Course, students: Sequence[str] = (), lessons: Seq
     return found
 
 
-def verdict_path(course: Course, student: str, lesson: str) -> Path:
-    return course.root / VERDICTS_DIR / lesson / f"{student}.json"
-
-
 def is_done(course: Course, student: str, lesson: str, digest: str | None = None) -> bool:
     """Whether this submission's grading was merged completely (see *Resume*)."""
-    try:
-        log = json.loads(verdict_path(course, student, lesson).read_text())
-    except (OSError, ValueError):
-        return False
-    if log.get("status") != "graded":
+    log = verdict_log.read(course.root, lesson, student)
+    if log is None or log.get("status") != "graded":
         return False
     if digest is None:
         digest = submission_digest(course.submitted / student / lesson)
@@ -77,11 +72,8 @@ def is_done(course: Course, student: str, lesson: str, digest: str | None = None
 
 def merge(course: Course, result: dict[str, Any]) -> None:
     """Merge one graded submission into the real course (see *Merge*)."""
-    from nbgrader.api import Gradebook
-
     student, lesson = result["student"], result["lesson"]
-    marker = verdict_path(course, student, lesson)
-    marker.unlink(missing_ok=True)
+    verdict_log.remove(course.root, lesson, student)
     grades = result["grades"]
     with Gradebook(course.db_url, COURSE_ID) as gb:
         gb.update_or_create_student(student)
@@ -108,23 +100,14 @@ def merge(course: Course, result: dict[str, Any]) -> None:
         os.replace(dest, trash / "x")
         shutil.rmtree(trash, ignore_errors=True)
     os.replace(new, dest)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=marker.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(result["log"], fh, indent=1, sort_keys=True)
-    os.replace(tmp, marker)
+    verdict_log.write_atomic(course.root, lesson, student, result["log"])  # last: the commit marker
     shutil.rmtree(result["wd"], ignore_errors=True)
 
 
 def record_error(course: Course, student: str, lesson: str, reason: str, digest: str) -> None:
     """A submission that could not be graded at all: a verdict log saying why (it is
     graded again on the next run)."""
-    marker = verdict_path(course, student, lesson)
-    marker.parent.mkdir(parents=True, exist_ok=True)
     record = {"student": student, "lesson": lesson, "status": "error", "reason": reason,
               "digest": digest, "faults": [reason], "cells": {},
               "graded_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    fd, tmp = tempfile.mkstemp(dir=marker.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(record, fh, indent=1, sort_keys=True)
-    os.replace(tmp, marker)
+    verdict_log.write_atomic(course.root, lesson, student, record)

@@ -142,6 +142,14 @@ class Sandbox(Configurable):
         "Needs root to mount; where the mount fails the folder is written directly. 0: off.",
     ).tag(config=True)
 
+    evidence_size = Integer(
+        256 * MiB,
+        help="Space (bytes, at most folder_size) of the tmpfs of its own that the evidence "
+        "folder (.lab_evidence, where the test cells record) gets inside the scratch "
+        "folder, so a notebook that fills its folder still has its later test cells "
+        "recorded (a lesson's evidence is a few MiB).",
+    ).tag(config=True)
+
     tmp_size = Integer(256 * MiB, help="Size of the sandbox's private /tmp (a tmpfs that is "
                        "also HOME and TMPDIR), bytes.").tag(config=True)
 

@@ -9,9 +9,10 @@ bytes while the kernel runs: ``<scratch>/work`` is a copy of the lesson folder, 
 into the sandbox at the lesson folder's own path (the kernel sees no difference),
 and ``<scratch>/run`` is the run folder. Past the size, writes fail with "No space
 left on device" in the student's cell; nothing else on the machine notices. The
-evidence folder inside it (``.lab_evidence``, where the test cells record) is a tmpfs
-of its own, so a notebook that fills its space by accident still has its later test
-cells recorded and judged. The kernel's tmpfs pages are also charged to its memory
+caller may name subfolders that get a tmpfs of their own (the grader names the
+evidence folder, where the test cells record, and sizes it with
+``Sandbox.evidence_size``), so a notebook that fills its space by accident still has
+its later test cells recorded and judged. The kernel's tmpfs pages are also charged to its memory
 cgroup (:mod:`grader.autograde.cgroup`).
 
 When the kernel is gone, :meth:`Scratch.copy_back` makes the lesson folder what the
@@ -29,14 +30,11 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-
-from ..labkit.evidence import EVIDENCE_DIR
 
 #: Below this many free bytes at the end, the notebook is said to have filled its space.
 FULL_MARGIN = 64 * 1024
-#: The evidence folder's own space (a lesson's evidence is a few MiB).
-EVIDENCE_SIZE = 256 * 1024 * 1024
 #: Scratch folders are ``<tmp>/lab-k-<uid>-<random>``: a slot's are found by its uid.
 PREFIX = "lab-k-"
 
@@ -47,6 +45,7 @@ class Scratch:
     def __init__(self, path: Path, mounted: bool, size: int) -> None:
         self.path, self.mounted, self.size = path, mounted, size
         self.staged = False  # only a complete copy is ever copied back
+        self.own_mounts: list[Path] = []  # subfolders with a tmpfs of their own
 
     @classmethod
     def create(cls, size: int, uid: int) -> Scratch:
@@ -65,16 +64,21 @@ class Scratch:
     def work(self) -> Path:
         return self.path / "work"
 
-    def stage(self, folder: str | Path) -> Path:
+    def stage(self, folder: str | Path, own_space: Sequence[str] = (), own_size: int = 0) -> Path:
         """The folder the kernel will write: a copy of ``folder`` on the tmpfs, or
-        ``folder`` itself where there is no tmpfs."""
+        ``folder`` itself where there is no tmpfs. Each subfolder named in
+        ``own_space`` (relative) gets a tmpfs of its own of ``own_size`` bytes (at
+        most the scratch's size)."""
         if not self.mounted:
             return Path(folder)
         shutil.copytree(folder, self.work, symlinks=True)
-        evidence = self.work / EVIDENCE_DIR
-        evidence.mkdir(exist_ok=True)
-        if not _mount_tmpfs(evidence, min(EVIDENCE_SIZE, self.size)):
-            raise OSError(f"could not mount the evidence folder's tmpfs at {evidence}")
+        for name in own_space:
+            sub = self.work / name
+            sub.mkdir(parents=True, exist_ok=True)
+            if not _mount_tmpfs(sub, min(own_size, self.size)):
+                raise OSError(f"could not mount a tmpfs of {min(own_size, self.size)} bytes "
+                              f"at {sub}")
+            self.own_mounts.append(sub)
         self.staged = True
         return self.work
 
@@ -102,9 +106,10 @@ class Scratch:
         """Unmount (lazily: the sandbox's mount namespace may still be going away)
         and remove the scratch folder."""
         if self.mounted:
-            evidence = self.work / EVIDENCE_DIR
-            if os.path.ismount(evidence):
-                subprocess.run(["umount", "-l", str(evidence)], capture_output=True)
+            for sub in reversed(self.own_mounts):
+                if os.path.ismount(sub):
+                    subprocess.run(["umount", "-l", str(sub)], capture_output=True)
+            self.own_mounts.clear()
             subprocess.run(["umount", "-l", str(self.path)], capture_output=True)
             self.mounted = False
         with contextlib.suppress(OSError):

@@ -6,26 +6,35 @@ raises and returns plain data for the parent to merge.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
+import signal
 import time
 import traceback
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..course.directory import Course
-from ..course.paths import CONFIG_FILE, COURSE_ID, SECRET_FILE, VERDICTS_DIR
+import nbformat
+from nbformat.v4 import new_markdown_cell
+from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+
+from ..course.directory import Course, _tools_on_path
+from ..course.paths import CONFIG_FILE, COURSE_ID, SECRET_FILE
+from . import verdict_log
 from .ledger import submission_digest
+from .results import failure_reason
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 
 
 def _read_notebook(path: Path) -> tuple[Any, str | None]:
     """(notebook, None) or (None, the reason it cannot be graded)."""
-    import nbformat
-
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
         return None, f"the notebook is {size // 2**20} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit"
@@ -52,9 +61,6 @@ def _read_notebook(path: Path) -> tuple[Any, str | None]:
 
 def _substitute(course: Course, lesson: str, reason: str) -> Any:
     """The released notebook with a first cell saying why it replaces the submission."""
-    import nbformat
-    from nbformat.v4 import new_markdown_cell
-
     nb = nbformat.read(str(course.release_dir / lesson / f"{lesson}.ipynb"), as_version=4)
     note = new_markdown_cell(f"**Your submission could not be graded as submitted: {reason}.** "
                              "The released notebook was graded in its place, so every exercise "
@@ -67,8 +73,6 @@ def _prepare(course: Course, wd: Path, student: str, lesson: str, template_db: P
              fallback: str | None) -> tuple[list[str], bool]:
     """Build the private course ``wd``; the notes on the submission and whether the
     notebook was replaced by a substitute."""
-    import nbformat
-
     if wd.exists():
         shutil.rmtree(wd)
     wd.mkdir(parents=True)
@@ -114,11 +118,11 @@ def _prepare(course: Course, wd: Path, student: str, lesson: str, template_db: P
 
 
 def _api(wd: Path, overrides: dict[str, dict[str, Any]]) -> Any:
+    # nbgrader.apps (all of nbgrader, torch through the course's preprocessors) is
+    # imported by worker_main after it redirected the output; a module-level import
+    # would run when the spawned worker unpickles its target, printing import-time
+    # warnings on the grader's terminal.
     from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import Config
-
-    from ..course.directory import _tools_on_path
 
     _tools_on_path()
     course = Course(wd)
@@ -134,8 +138,6 @@ def _api(wd: Path, overrides: dict[str, dict[str, Any]]) -> Any:
 
 def _read_private(wd: Path, student: str, lesson: str) -> dict[str, Any]:
     """What the private gradebook holds for this submission, as plain data."""
-    from nbgrader.api import Gradebook
-
     with Gradebook(f"sqlite:///{wd / 'gradebook.db'}", COURSE_ID) as gb:
         sub = gb.find_submission(lesson, student)
         data: dict[str, Any] = {"timestamp": sub.timestamp.isoformat() if sub.timestamp else None,
@@ -168,16 +170,13 @@ def grade_private(course_root: str, work_root: str, student: str, lesson: str,
             result = _api(wd, overrides).autograde(lesson, student, force=True, create=True)
             if result.get("success"):
                 break
-            from .results import failure_reason
-
             reason = failure_reason(result)
             if "SandboxUnavailable" in (result.get("log") or "") + (result.get("error") or "") \
                     or substituted or attempt:
                 out["error"] = reason
                 return out
             fallback = f"nbgrader could not grade it ({reason})"
-        log_path = wd / VERDICTS_DIR / lesson / f"{student}.json"
-        log = json.loads(log_path.read_text()) if log_path.is_file() else {
+        log = verdict_log.read(wd, lesson, student) or {
             "student": student, "lesson": lesson, "notebook": lesson, "status": "graded",
             "cells": {}, "graded_at": datetime.now(UTC).isoformat(timespec="seconds")}
         log["faults"] = notes + list(log.get("faults", []))
@@ -195,8 +194,6 @@ def grade_private(course_root: str, work_root: str, student: str, lesson: str,
 def worker_main(conn: Any, course_root: str, work_root: str,
                  overrides: dict[str, dict[str, Any]]) -> None:
     """A pool worker: import the heavy modules once, then grade what it is sent."""
-    import warnings
-
     _die_with_parent()
     # nbgrader's own log lines (also in each outcome's reason) stay off the terminal.
     log = os.open(os.path.join(work_root, f"worker-{os.getpid()}.log"),
@@ -206,6 +203,7 @@ def worker_main(conn: Any, course_root: str, work_root: str,
     os.close(log)
 
     warnings.filterwarnings("ignore")
+    # Here, not at the top: only now is the output redirected to the worker's log.
     import nbgrader.apps  # noqa: F401
     import torch
 
@@ -231,9 +229,6 @@ def worker_main(conn: Any, course_root: str, work_root: str,
 def _die_with_parent() -> None:
     """Linux: SIGKILL this worker when the grader dies (a killed grader leaves no worker
     writing into the work folder of the next run); its kernels die with it."""
-    import ctypes
-    import signal
-
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

@@ -110,28 +110,18 @@ c.Execute.interrupt_on_timeout = True
 # The kernel's own log (e.g. ipykernel's note about unencrypted TCP on loopback) is
 # not the student's output; keep it off the grader's terminal.
 c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
-# The whole notebook, kernel start included; cells not reached score 0 with the reason.
-c.SafeExecute.notebook_timeout = 900
-# A cell's output beyond this many bytes is dropped with a note (output floods).
-c.SafeExecute.cell_output_bytes = 2 * 1024 * 1024
-
-# --- the sandbox (grader/autograde/sandbox.py; bubblewrap) ----------------------------------------
-# Students' kernels run with no network, seeing only the Python environment (read-only)
-# and their own lesson folder (the only writable place, with a private /tmp), as an
-# unprivileged uid of their own. `pretraining-lab autograde` refuses to run where the
-# sandbox cannot start, unless given --unsafe-no-sandbox (never set it here).
-c.Sandbox.memory = 6 * 1024**3          # RLIMIT_AS per process, bytes (torch needs ~0.7 GiB)
-c.Sandbox.memory_total = 8 * 1024**3    # the whole sandbox together (memory cgroup), bytes
-c.Sandbox.cgroup = "auto"               # auto | required | off: the cgroup behind memory_total
-c.Sandbox.cpu_time = 900                # RLIMIT_CPU per process, seconds
-c.Sandbox.processes = 128               # RLIMIT_NPROC for the kernel's uid (fork bombs)
-c.Sandbox.file_size = 512 * 1024**2     # RLIMIT_FSIZE, bytes
-c.Sandbox.open_files = 256              # RLIMIT_NOFILE
-c.Sandbox.tmp_size = 256 * 1024**2      # the private /tmp (HOME, TMPDIR), bytes
-c.Sandbox.folder_size = 1024**3         # what the kernel may write in its folder (tmpfs), bytes
-c.Sandbox.uid_base = 64100              # kernels run as uid 64100, 64101, ... (one per worker)
-c.Sandbox.gid = 65534                   # nogroup
-c.Sandbox.threads = 0                   # torch threads per kernel; 0: cores / workers
+# The course's own limits are traitlets of SafeExecute
+# (grader/autograde/preprocessors/safe_execute.py) and Sandbox (grader/autograde/sandbox.py),
+# each with its default and help text in that one place (the README's *Grading safely*
+# lists them); set one here only to change it for this course, e.g.
+#   c.SafeExecute.notebook_timeout = 1800   # the whole notebook, kernel start included, s
+# SafeExecute: notebook_timeout, cell_output_bytes.
+# Sandbox (bubblewrap: no network, only the Python environment, read-only, and the
+# student's own lesson folder, as an unprivileged uid of its own; `pretraining-lab
+# autograde` refuses where it cannot start, unless given --unsafe-no-sandbox, which is
+# never set here): memory, memory_total, cgroup, cpu_time, processes, file_size,
+# open_files, tmp_size, folder_size, evidence_size, uid_base, slots, gid, threads,
+# read_only, extra_env.
 
 # --- feedback ---------------------------------------------------------------------------
 # GetGrades -> StripHiddenTests -> CSSHTMLHeaderPreprocessor: the feedback shows each

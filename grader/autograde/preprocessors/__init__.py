@@ -23,8 +23,10 @@ Autograde, per notebook (nbgrader runs two lists):
        of the source notebook (plots, widgets, demo runs; :mod:`grader.course.display_cells`),
        which the next step leaves unrun: they score nothing and define nothing a
        graded cell reads (checked at build);
-    3. :class:`SafeExecute` (nbgrader's ``Execute`` in the sandbox of
-       :mod:`grader.autograde.sandbox`) - run the notebook in a kernel with no network, no view
+    3. :class:`SafeExecute` (nbgrader's ``Execute``, extended through nbclient's hooks, in
+       the sandbox of :mod:`grader.autograde.sandbox`, whose lifetime one
+       :class:`grader.autograde.session.SandboxSession` owns) - run the notebook in a
+       kernel with no network, no view
        of the course, its own uid and resource limits; each restored test cell's
        hidden part records the student's outputs as plain tensors. A hang, a dead
        kernel or an output flood ends or trims this notebook only; the cells not
@@ -34,7 +36,8 @@ Autograde, per notebook (nbgrader runs two lists):
        never zeroes a cell;
     6. :class:`HiddenVerdicts` - in this (trusted) process: judge each registered
        test cell's evidence with :func:`grader.checks.engine.verify` and replace the cell's
-       outputs with the verdict; write ``lab_verdicts/<lesson>/<student>.json``;
+       outputs with the verdict; write ``lab_verdicts/<lesson>/<student>.json``
+       (through :mod:`grader.autograde.verdict_log`, the log's one owner);
     7. ``ClearMetadataPreprocessor``, ``LimitOutput``, ``SaveAutoGrades`` (scores the
        verdicts), ``AssignLatePenalties``, ``CheckCellMetadata`` (nbgrader's).
 

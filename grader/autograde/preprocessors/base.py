@@ -12,7 +12,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from ...course.directory import read_secret, student_seed
-from ...course.paths import SECRET_FILE, VERDICTS_DIR
+from ...course.paths import SECRET_FILE
 
 
 class LabPreprocessor(NbGraderPreprocessor):
@@ -27,13 +27,12 @@ class LabPreprocessor(NbGraderPreprocessor):
     ).tag(config=True)
 
     def root(self) -> Path:
+        """The course directory (``course_root``, else the working directory)."""
         return Path(self.course_root or os.getcwd())
 
     def secret_path(self) -> Path:
+        """The course secret's file."""
         return self.root() / SECRET_FILE
-
-    def verdicts_path(self) -> Path:
-        return self.root() / VERDICTS_DIR
 
     def seed(self, resources: dict[str, Any]) -> int:
         """This submission's hidden-test seed, derived from the course secret (never

@@ -23,9 +23,6 @@ grade id (passed, mistake, layer, feedback, points), to
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,14 +33,16 @@ from traitlets import Unicode
 
 from ...checks.engine import CheckResult, verify
 from ...checks.registry import list_exercises
+from ...course.paths import CHECK_PREFIX
 from ...labkit.evidence import EvidenceError, read_evidence
+from .. import verdict_log
 from .base import LabPreprocessor
 
 
 class HiddenVerdicts(LabPreprocessor):
     """Replace each registered test cell's outputs with the trusted verdict on its evidence."""
 
-    check_prefix = Unicode("check_", help="Prefix of the grade_id of an exercise's test cell; "
+    check_prefix = Unicode(CHECK_PREFIX, help="Prefix of the grade_id of an exercise's test cell; "
                            "the rest is the exercise name.").tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]
@@ -64,7 +63,7 @@ class HiddenVerdicts(LabPreprocessor):
         if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
             return cell, resources
         grade_id = cell.metadata["nbgrader"].get("grade_id", "")
-        name = grade_id[len(self.check_prefix):] if grade_id.startswith(self.check_prefix) else ""
+        name = self.exercise_name(grade_id)
         exercise_id = f"{self._lesson}/{name}"
         if exercise_id not in self._known:
             self.log.warning("graded cell %s is not a registered exercise; nbgrader scores it "
@@ -100,9 +99,11 @@ class HiddenVerdicts(LabPreprocessor):
             result.feedback += note
         return result
 
+    def exercise_name(self, grade_id: str) -> str:
+        """The exercise a test cell's grade_id names (``check_<name>``); "" if none."""
+        return grade_id[len(self.check_prefix):] if grade_id.startswith(self.check_prefix) else ""
+
     def _write_log(self, nbg: dict[str, Any]) -> None:
-        folder = self.verdicts_path() / nbg["assignment"]
-        folder.mkdir(parents=True, exist_ok=True)
         record = {
             "student": nbg["student"], "lesson": nbg["assignment"], "notebook": nbg["notebook"],
             "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -110,11 +111,7 @@ class HiddenVerdicts(LabPreprocessor):
             # What SafeExecute saw go wrong in the kernel (timeouts, a dead kernel, ...).
             "faults": list(self._faults),
         }
-        # Written atomically: a report never reads half a file.
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(record, fh, indent=1, sort_keys=True)
-        os.replace(tmp, folder / f"{nbg['student']}.json")
+        verdict_log.write_atomic(self.root(), nbg["assignment"], nbg["student"], record)
 
 
 def _kernel_error(cell: NotebookNode) -> str | None:

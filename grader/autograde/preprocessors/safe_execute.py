@@ -18,6 +18,16 @@ Faults end or degrade only this notebook, never the batch:
 Cells listed in ``resources["lab_skip_cells"]`` (unchanged display-only cells, found
 by :class:`SkipDisplayCells`) are not run; their output says so.
 
+It is built on nbclient's public hooks, not a copy of its execute loop: the run is
+nbconvert's ``ExecutePreprocessor.preprocess``; ``create_kernel_manager`` hands the
+kernel to the sandbox; ``timeout_func`` cuts each cell's limit to the notebook's
+time left; ``on_cell_start`` stops at the notebook's deadline and notes where the
+run is; ``skip_cells_with_tag`` (a tag drawn at random per instance, so no tag a
+student writes can skip a cell) leaves the display-only cells unrun;
+``on_cell_error`` sees a cell's time limit (nbclient's own timeout reply);
+``preprocess_cell`` counts the processes left after the last cell; ``output`` caps
+each cell's output.
+
 After a fatal fault the cells that ran keep their outputs; the cell that was
 running and every later code cell get an ``error`` output naming the reason
 (so nbgrader scores them 0 and the feedback says why), and the evidence files of
@@ -26,49 +36,46 @@ that timed out loses its evidence the same way. The reasons, in plain words, go 
 ``resources["lab_faults"]`` (``HiddenVerdicts`` writes them to the verdict log,
 and the instructor report lists them).
 
-The kernel writes a scratch copy of the folder on a size-limited tmpfs
-(:mod:`grader.autograde.scratch`, ``Sandbox.folder_size``). When the notebook ends, every
-process of the sandbox's uid is killed, links, fifos and device files the kernel
-left are removed (the trusted grader must not follow or block on them), what it
-left is copied back into the folder, and the folder is given back to the grader's uid.
+The sandbox's lifetime (uid slot, scratch copy of the folder on a size-limited
+tmpfs, killing every process of the slot's uid, copying back, giving the folder back
+to the grader's uid) is :class:`grader.autograde.session.SandboxSession`'s.
 """
 
 from __future__ import annotations
 
-import os
+import secrets
 import signal
 from time import monotonic
 from typing import Any
 
+from jupyter_client.manager import KernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbclient.util import run_sync
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Integer, default
 
-from ...labkit.evidence import evidence_path
+from ...labkit.evidence import EVIDENCE_DIR, evidence_path
 from ..sandbox import MiB, Sandbox, SandboxedKernelManager, SandboxUnavailable
-from ..scratch import Scratch, clear_stale
-from ..slots import chown_tree, claim_uid, kill_uid, remove_specials, uid_processes
+from ..session import SandboxSession
+from .hidden_verdicts import HiddenVerdicts
 
-CHECK_PREFIX = "check_"
 SKIPPED = "[display only: the autograder does not run this cell; run it yourself to see it]\n"
 TRUNCATED = "\n[output truncated by the grader: this cell printed more than {} bytes]\n"
 
 
 class NotebookTimeout(Exception):
-    pass
+    """The notebook ran past ``SafeExecute.notebook_timeout``."""
 
 
 class SafeExecute(Execute):
     """Execute in the sandbox; faults are recorded and cost only the cells they reach."""
 
     notebook_timeout = Integer(
-        1200,
+        900,
         help="Wall-clock limit (seconds) for running one notebook, kernel start "
         "included; each cell's timeout is cut to what is left. Cells not reached "
-        "score 0 with the reason.",
+        "score 0 with the reason. A batch worker's hard limit is this plus a margin.",
     ).tag(config=True)
 
     cell_output_bytes = Integer(
@@ -77,24 +84,135 @@ class SafeExecute(Execute):
         "dropped with a note; protects the grader's memory from output floods.",
     ).tag(config=True)
 
-    # --- the kernel ------------------------------------------------------------------
+    #: The sandbox session of the notebook run last (its uid, scratch, faults seen).
+    session: SandboxSession | None = None
 
-    def create_kernel_manager(self):  # noqa: ANN201 - nbclient's signature
-        km = super().create_kernel_manager()
-        if isinstance(km, SandboxedKernelManager):
-            km.configure(self._sandbox, self._folder, self._run_dir, self._uid,
-                         cgroup=self._cgroup, folder_source=self._live)
-        self._km_ref = km
-        return km
+    @default("skip_cells_with_tag")
+    def _random_skip_tag(self) -> str:
+        # Only SafeExecute puts this tag on a cell (the display-only cells
+        # SkipDisplayCells found), so a tag in the submission skips nothing.
+        return f"lab-grader-skip-{secrets.token_hex(8)}"
 
-    def _get_timeout(self, cell: NotebookNode | None) -> int | None:
-        timeout = super()._get_timeout(cell)
+    @default("timeout_func")
+    def _notebook_timeout_func(self) -> Any:
+        return self.cell_timeout
+
+    # --- the notebook ----------------------------------------------------------------
+
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any], km: Any = None
+                   ) -> tuple[NotebookNode, dict[str, Any]]:
+        """Run ``nb`` in a sandbox session; the faults go to ``resources["lab_faults"]``."""
+        self.nb = nb
+        self._deadline = monotonic() + self.notebook_timeout
+        self._output_bytes: dict[int, int] = {}
+        self._truncated: set[int] = set()
+        self._cut = False
+        self._at = -1  # the cell running (-1: none yet; len(cells): all done)
+        # Which exercise a test cell records: HiddenVerdicts' setting, read from the
+        # same configuration.
+        self._verdicts = HiddenVerdicts(parent=self)
+        self._faults: list[str] = []
+        folder = (resources.get("metadata") or {}).get("path") or "."
+        with SandboxSession(Sandbox(parent=self), folder, own_space=(EVIDENCE_DIR,),
+                            log=self.log) as session:
+            self.session = session
+            if session.sandboxed:
+                self.kernel_manager_class = SandboxedKernelManager
+            fatal = self._run(nb, resources, km)
+        self._report(fatal)
+        resources.setdefault("lab_faults", []).extend(self._faults)
+        self.set_widgets_metadata()
+        return self.nb, resources
+
+    def _run(self, nb: NotebookNode, resources: dict[str, Any], km: Any) -> str | None:
+        """nbconvert's execute loop, with each kernel fault caught; the fatal one's
+        reason, or None."""
+        skipped = self._mark_skipped(nb, resources.get("lab_skip_cells") or set())
+        try:
+            super().preprocess(nb, resources, km)
+        except NotebookTimeout:
+            return f"the notebook ran past its time limit of {self.notebook_timeout} s"
+        except DeadKernelError:
+            return self._death_reason()
+        except CellTimeoutError:
+            return (f"the kernel did not stop when interrupted after the cell's time limit "
+                    f"({self.timeout} s); it was shut down")
+        except SandboxUnavailable:
+            raise  # not the student's fault: the submission is not graded, with the reason
+        except Exception as exc:  # noqa: BLE001 - any kernel failure ends this notebook only
+            return self._failure_reason(exc)
+        finally:
+            self._unmark_skipped(skipped)
+        return None
+
+    def _report(self, fatal: str | None) -> None:
+        """Name, in plain words, what went wrong beyond the cells' own outputs."""
+        session = self.session
+        if fatal is None and session.oom_killed():
+            self._faults.append("a process of the notebook was killed for using more memory "
+                                f"than the sandbox allows ({_size(session.sandbox.memory_total)} "
+                                "for all its processes together)")
+        if session.filled:
+            self._faults.append(f"the notebook filled the space its folder may use "
+                                f"({_size(session.sandbox.folder_size)}); writes beyond it failed")
+        if session.leftovers:
+            self._faults.append(f"{session.leftovers} process(es) the notebook started were "
+                                "still running when it ended; they were killed")
+        if self._truncated:
+            self._faults.append(f"output of {len(self._truncated)} cell(s) truncated at "
+                                f"{self.cell_output_bytes} bytes")
+        if fatal is not None:
+            cells = self.nb.cells
+            where = _cell_label(cells, self._at) if 0 <= self._at < len(cells) \
+                else "before the first cell"
+            self._faults.append(f"{fatal} (at {where}); later cells were not run")
+            self._mark_not_run(max(self._at, 0), fatal)
+
+    # --- nbclient's hooks ------------------------------------------------------------
+
+    def create_kernel_manager(self) -> KernelManager:
+        """nbclient's kernel manager, handed to the sandbox session."""
+        return self.session.attach(super().create_kernel_manager())
+
+    def cell_timeout(self, cell: NotebookNode) -> int | None:
+        """``timeout_func``: the cell's limit (``timeout``), cut to the notebook's time left."""
+        timeout = self.timeout if self.timeout and self.timeout > 0 else None
         left = max(1, int(self._deadline - monotonic()))
         self._cut = timeout is None or left < timeout
         return left if self._cut else timeout
 
+    def on_cell_start(self, cell: NotebookNode, cell_index: int) -> None:
+        """Before every cell (skipped ones too): stop at the notebook's deadline."""
+        self._at = cell_index
+        if monotonic() >= self._deadline:
+            raise NotebookTimeout
+
+    def on_cell_error(self, cell: NotebookNode, cell_index: int,
+                      execute_reply: dict[str, Any]) -> None:
+        """A cell's time limit: its evidence is dropped and the fault named; past the
+        notebook's deadline the notebook ends."""
+        if not self._timed_out(execute_reply):
+            return
+        self._drop_evidence(cell)
+        limit = "the notebook's remaining time" if self._cut else f"{self.timeout} s"
+        self._faults.append(f"{_cell_label(self.nb.cells, cell_index)} ran past its time "
+                            f"limit ({limit}) and was interrupted")
+        if self._cut:
+            raise NotebookTimeout
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any], index: int
+                        ) -> tuple[NotebookNode, dict[str, Any]]:
+        """nbconvert's per-cell step; after the last cell, while the kernel still
+        runs, count the processes the notebook left."""
+        cell, resources = super().preprocess_cell(cell, resources, index)
+        if index == len(self.nb.cells) - 1:
+            self._at = len(self.nb.cells)
+            self.session.count_leftovers()
+        return cell, resources
+
     def output(self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None,
                cell_index: int) -> NotebookNode | None:
+        """nbclient's output handler, keeping at most ``cell_output_bytes`` per cell."""
         size = _message_size(msg)
         used = self._output_bytes.get(cell_index, 0)
         self._output_bytes[cell_index] = used + size
@@ -106,143 +224,29 @@ class SafeExecute(Execute):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
-    # --- the notebook ----------------------------------------------------------------
-
-    def preprocess(self, nb: NotebookNode, resources: dict[str, Any], km: Any = None
-                   ) -> tuple[NotebookNode, dict[str, Any]]:
-        self._sandbox = Sandbox(parent=self)
-        self._folder = os.path.realpath((resources.get("metadata") or {}).get("path") or ".")
-        self._deadline = monotonic() + self.notebook_timeout
-        self._output_bytes: dict[int, int] = {}
-        self._truncated: set[int] = set()
-        self._km_ref = None
-        self._cut = False
-        self._leftovers = 0
-        self._filled = False
-        faults: list[str] = []
-        sandboxed = not self._sandbox.unsafe_no_sandbox
-        self._run_dir, self._uid = "", -1
-        # The folder the kernel writes: a scratch copy of _folder while it runs
-        # (grader/autograde/scratch.py), _folder itself once copied back (or without a scratch).
-        self._scratch: Scratch | None = None
-        self._live = self._folder
-        self._cgroup, self._oom_before = None, 0
-        fatal: str | None = None
-        index = -1
-        try:
-            if sandboxed:
-                self._uid = claim_uid(self._sandbox.uid_base, self._sandbox.slots).uid
-                self._cgroup = self._sandbox.memory_cgroup(self._uid)
-                self._oom_before = self._cgroup.oom_kills() if self._cgroup else 0
-                if clear_stale(self._uid):
-                    self.log.info("removed scratch folders a killed grader left for uid %d",
-                                  self._uid)
-                self._scratch = Scratch.create(self._sandbox.folder_size, self._uid)
-                if self._sandbox.folder_size > 0 and not self._scratch.mounted:
-                    self.log.warning("could not mount a tmpfs for the kernel's folder; it "
-                                     "writes the folder directly, without a size limit")
-                self._run_dir = str(self._scratch.run_dir)
-                self._live = str(self._scratch.stage(self._folder))
-                os.chown(self._scratch.path, self._uid, self._sandbox.gid)
-                os.chown(self._run_dir, self._uid, self._sandbox.gid)
-                chown_tree(self._live, self._uid, self._sandbox.gid)
-            else:
-                self.log.warning("UNSAFE: running the notebook WITHOUT the sandbox")
-            # As nbconvert's ExecutePreprocessor.preprocess, with each fault caught.
-            from nbclient import NotebookClient
-
-            NotebookClient.__init__(self, nb, km)
-            if sandboxed:
-                self.kernel_manager_class = SandboxedKernelManager
-            self.reset_execution_trackers()
-            self._check_assign_resources(resources)
-            with self.setup_kernel():
-                assert self.kc
-                info = self.wait_for_reply(self.kc.kernel_info())
-                if info:
-                    self.nb.metadata["language_info"] = info["content"]["language_info"]
-                skip = resources.get("lab_skip_cells") or set()
-                for index, cell in enumerate(self.nb.cells):
-                    if monotonic() >= self._deadline:
-                        raise NotebookTimeout
-                    if index in skip:
-                        cell.outputs = [new_output("stream", name="stdout", text=SKIPPED)]
-                        continue
-                    self.preprocess_cell(cell, resources, index)
-                    note = self._timeout_note(cell, index)
-                    if note:
-                        faults.append(note)
-                        if self._cut:
-                            raise NotebookTimeout
-                index = len(self.nb.cells)
-                if sandboxed:
-                    self._count_leftovers()
-        except NotebookTimeout:
-            fatal = (f"the notebook ran past its time limit of {self.notebook_timeout} s")
-        except DeadKernelError:
-            fatal = self._death_reason()
-        except CellTimeoutError:
-            fatal = (f"the kernel did not stop when interrupted after the cell's time limit "
-                     f"({self.timeout} s); it was shut down")
-        except SandboxUnavailable:
-            raise  # not the student's fault: the submission is not graded, with the reason
-        except Exception as exc:  # noqa: BLE001 - any kernel failure ends this notebook only
-            fatal = self._failure_reason(exc, index)
-        finally:
-            self._tidy(sandboxed)
-        if fatal is None and self._oom_killed():
-            faults.append("a process of the notebook was killed for using more memory than "
-                          f"the sandbox allows ({_size(self._sandbox.memory_total)} for all its "
-                          "processes together)")
-        if self._filled:
-            faults.append(f"the notebook filled the space its folder may use "
-                          f"({_size(self._sandbox.folder_size)}); writes beyond it failed")
-        if self._leftovers:
-            faults.append(f"{self._leftovers} process(es) the notebook started were still "
-                          "running when it ended; they were killed")
-        if self._truncated:
-            faults.append(f"output of {len(self._truncated)} cell(s) truncated at "
-                          f"{self.cell_output_bytes} bytes")
-        if fatal is not None:
-            where = _cell_label(self.nb.cells, index) if 0 <= index < len(self.nb.cells) \
-                else "before the first cell"
-            faults.append(f"{fatal} (at {where}); later cells were not run")
-            self._mark_not_run(max(index, 0), fatal)
-        resources.setdefault("lab_faults", []).extend(faults)
-        self.set_widgets_metadata()
-        return self.nb, self.resources
-
     # --- faults ------------------------------------------------------------------------
 
-    def _timeout_note(self, cell: NotebookNode, index: int) -> str | None:
-        if cell.cell_type != "code":
-            return None
-        if not any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
-                   for o in cell.get("outputs", [])):
-            return None
-        self._drop_evidence(cell)
-        limit = "the notebook's remaining time" if self._cut else f"{self.timeout} s"
-        return f"{_cell_label(self.nb.cells, index)} ran past its time limit ({limit}) and was interrupted"
-
-    def _oom_killed(self) -> bool:
-        return self._cgroup is not None and self._cgroup.oom_kills() > self._oom_before
+    def _timed_out(self, reply: dict[str, Any]) -> bool:
+        """Whether ``reply`` is nbclient's stand-in for a cell past its time limit
+        (``error_on_timeout``, which has no header: a kernel's own replies do)."""
+        ename = (self.error_on_timeout or {}).get("ename")
+        return ("header" not in reply and ename is not None
+                and reply.get("content", {}).get("ename") == ename)
 
     def _death_reason(self) -> str:
-        if self._oom_killed():
+        """Why the kernel died, in plain words (memory, a signal, an exit status)."""
+        session = self.session
+        if session.oom_killed():
             return ("the kernel died: it used more memory than the sandbox allows "
-                    f"({_size(self._sandbox.memory_total)} for all its processes together)")
-        km = self._km_ref
-        status = km.exit_status() if isinstance(km, SandboxedKernelManager) else None
-        if status is None and km is not None:
-            process = getattr(getattr(km, "provisioner", None), "process", None)
-            status = None if process is None else process.poll()
-        return "the kernel died: " + describe_exit(status, self._sandbox)
+                    f"({_size(session.sandbox.memory_total)} for all its processes together)")
+        return "the kernel died: " + describe_exit(session.exit_status(), session.sandbox)
 
-    def _failure_reason(self, exc: Exception, index: int) -> str:
+    def _failure_reason(self, exc: Exception) -> str:
+        """Why the kernel could not start or failed, in plain words."""
         text = str(exc).strip().splitlines()
         first = text[0][:200] if text else ""
-        tail = self._km_ref.log_tail() if isinstance(self._km_ref, SandboxedKernelManager) else ""
-        if index < 0:
+        if self._at < 0:
+            tail = self.session.log_tail()
             reason = f"the kernel could not start ({type(exc).__name__}: {first})"
             return reason + (f"; its log ends: {tail[-300:]}" if tail else "")
         if "Invalid Signature" in first or "Duplicate Signature" in first:
@@ -252,7 +256,28 @@ class SafeExecute(Execute):
                     "(os.fork, e.g. a fork bomb) answered in the kernel's place")
         return f"the kernel failed ({type(exc).__name__}: {first})"
 
+    def _mark_skipped(self, nb: NotebookNode, skip: set[int]) -> list[tuple[int, bool]]:
+        """Tag the display-only cells for nbclient to skip and give them the note;
+        (index, whether the cell had a tag list) of each."""
+        marked = []
+        for index in sorted(skip):
+            cell = nb.cells[index]
+            cell.outputs = [new_output("stream", name="stdout", text=SKIPPED)]
+            marked.append((index, "tags" in cell.metadata))
+            cell.metadata.setdefault("tags", []).append(self.skip_cells_with_tag)
+        return marked
+
+    def _unmark_skipped(self, marked: list[tuple[int, bool]]) -> None:
+        """Take the skip tag off again: the autograded notebook keeps its own metadata."""
+        for index, had_tags in marked:
+            meta = self.nb.cells[index].metadata
+            meta["tags"] = [t for t in meta.get("tags", []) if t != self.skip_cells_with_tag]
+            if not had_tags and not meta["tags"]:
+                del meta["tags"]
+
     def _mark_not_run(self, start: int, reason: str) -> None:
+        """The cell at ``start`` gets the fault, each later code cell a NotRun error
+        (both score 0); their evidence is dropped."""
         first = True
         for index, cell in enumerate(self.nb.cells):
             if index < start or cell.cell_type != "code":
@@ -269,45 +294,13 @@ class SafeExecute(Execute):
             self._drop_evidence(cell)
 
     def _drop_evidence(self, cell: NotebookNode) -> None:
+        """Delete what a test cell recorded (it scores 0, whatever it recorded)."""
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-        if grade_id.startswith(CHECK_PREFIX):
-            path = evidence_path(self._live, grade_id[len(CHECK_PREFIX):])
+        name = self._verdicts.exercise_name(grade_id)
+        if name:
+            path = evidence_path(self.session.live, name)
             if path.is_file() or path.is_symlink():
                 path.unlink()
-
-    def _count_leftovers(self) -> None:
-        """Processes the notebook left running, counted while the kernel still runs:
-        shutting it down takes its sandbox's pid namespace, and all in it, down too.
-        Every process of the uid but the kernel itself was started by the notebook
-        (background jobs, a fork bomb's children)."""
-        self._leftovers = max(0, len(uid_processes(self._uid)) - 1)
-
-    def _tidy(self, sandboxed: bool) -> None:
-        """After the kernel: no process of the sandbox's uid left, no links or special
-        files in the folder, what it wrote copied back, the folder back to the
-        grader's uid."""
-        km = self._km_ref
-        if km is not None and km.has_kernel:
-            try:
-                run_sync(km._async_kill_kernel)()
-            except Exception:  # noqa: BLE001 - it may be gone already
-                pass
-        if not sandboxed:
-            return
-        killed = kill_uid(self._uid)
-        if killed:
-            self.log.info("killed %d leftover sandbox processes", killed)
-        removed = remove_specials(self._live)
-        if removed:
-            self.log.info("removed links and special files left by the kernel: %s", removed[:10])
-        if self._scratch is not None:
-            try:
-                self._filled = self._scratch.filled()
-                self._scratch.copy_back(self._folder)
-            finally:
-                self._scratch.close()
-                self._live = self._folder
-        chown_tree(self._folder, os.getuid(), os.getgid())
 
 
 def describe_exit(status: int | None, sandbox: Sandbox | None = None) -> str:

@@ -24,8 +24,8 @@ from grader.autograde.batch import run_batch
 from grader.autograde.results import cell_scores, generate_feedback
 from grader.autograde.sandbox import Sandbox
 from grader.autograde.slots import LOCK_DIR, uid_processes
-from grader.course import samples as sample_tools
 from grader.course.paths import PROJECT_ROOT
+from grader.course.samples import notebook_cells
 from grader.demo import prepare
 from grader.report import report
 from tests.grader.data import bank, dev_lesson
@@ -85,8 +85,8 @@ def graded(tmp_path_factory):
         fh.write(TEST_CONFIG)
     release = nbformat.read(str(course.release_dir / LESSON / f"{LESSON}.ipynb"), as_version=4)
     source = nbformat.read(str(course.source / LESSON / f"{LESSON}.ipynb"), as_version=4)
-    full = sample_tools.test_cells(release)
-    correct = sample_tools.fill(release, sample_tools.solution_sources(source))
+    full = notebook_cells.test_cells(release)
+    correct = notebook_cells.fill(release, notebook_cells.solution_sources(source))
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(5)

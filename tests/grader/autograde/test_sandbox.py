@@ -123,7 +123,7 @@ def probed(tmp_path_factory):
     results = [_json(c) for c in nb.cells]
     return {"root": root, "mine": mine, "theirs": theirs, "results": results, "reached": reached,
             "faults": resources["lab_faults"], "secret_paths": secret_paths, "outside": outside,
-            "inside": inside, "uid": pp._uid}
+            "inside": inside, "uid": pp.session.uid}
 
 
 def test_kernel_cannot_read_the_course_the_project_or_other_students(probed):
@@ -186,6 +186,26 @@ def test_describe_exit_in_plain_words():
     assert "exited with status 3" in describe_exit(3)
     assert "killed" in describe_exit(-signal.SIGKILL)
     assert "stopped answering" in describe_exit(None)
+
+
+def test_only_the_grader_chooses_which_cells_are_skipped(tmp_path):
+    """nbclient skips cells by tag; SafeExecute's tag is drawn at random, so a tag the
+    student wrote (nbclient's default "skip-execution") skips nothing, and the tag put
+    on the display-only cells is taken off again."""
+    nb = new_notebook(cells=[new_code_cell("print('ran')", metadata={"tags": ["skip-execution"]}),
+                             new_code_cell("raise RuntimeError('display')")])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cfg = Config()
+    cfg.Execute.timeout = 60
+    cfg.Sandbox.unsafe_no_sandbox = True
+    pp = SafeExecute(config=cfg)
+    assert pp.skip_cells_with_tag.startswith("lab-grader-skip-")
+    nb, resources = pp.preprocess(nb, {"metadata": {"path": str(tmp_path)}, "lab_skip_cells": {1}})
+    assert nb.cells[0].outputs[0]["text"] == "ran\n"
+    assert nb.cells[0].metadata["tags"] == ["skip-execution"]
+    assert "tags" not in nb.cells[1].metadata
+    assert "display only" in nb.cells[1].outputs[0]["text"]
+    assert resources["lab_faults"] == []
 
 
 def test_remove_specials(tmp_path):
@@ -300,7 +320,8 @@ def test_a_notebook_cannot_fill_the_disk(tmp_path):
     cfg.Sandbox.folder_size = 64 * 2**20
     pp = SafeExecute(config=cfg)
     nb, resources = pp.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
-    if not (pp._scratch and pp._scratch.staged):
+    scratch = pp.session.scratch
+    if not (scratch and scratch.staged):
         pytest.skip("no tmpfs could be mounted here (not root?)")
     text = nb.cells[1].outputs[0]["text"]
     assert "stopped 28" in text, text
@@ -310,7 +331,7 @@ def test_a_notebook_cannot_fill_the_disk(tmp_path):
     assert (tmp_path / "given.txt").read_text() == "released file"
     assert sum(p.stat().st_size for p in tmp_path.rglob("*")) <= 64 * 2**20
     assert all(p.stat().st_uid == os.getuid() for p in tmp_path.rglob("*"))
-    assert not pp._scratch.path.exists()  # unmounted and removed
+    assert not scratch.path.exists()  # unmounted and removed
 
 
 def test_scratch_without_a_size_is_the_folder_itself(tmp_path):
