@@ -37,8 +37,17 @@ def _kind(ex: Exercise) -> str:
     return "class" if inspect.isclass(ex.entry.reference) else "function"
 
 
+#: (hidden, seed): the visible cases, and hidden cases from each seed.
+MODES = [pytest.param(False, None, id="visible"),
+         *(pytest.param(True, s, id=f"hidden{s}") for s in SEEDS)]
+#: The visible cases and one hidden seed: what every failing candidate is judged on.
+FAIL_MODES = MODES[:2]
+
+
 def _mistake_params() -> list[Any]:
-    return [pytest.param(i, m.id, id=f"{i}:{m.id}") for i in IDS for m in get(i).entry.mistakes]
+    # By position: two implementations of one mistake may share its id.
+    return [pytest.param(i, n, id=f"{i}:{m.id}") for i in IDS
+            for n, m in enumerate(get(i).entry.mistakes)]
 
 
 # --- tamper objects ---------------------------------------------------------------------
@@ -151,27 +160,27 @@ def _visible(ex: Exercise, candidate: Any, path: Path, monkeypatch: pytest.Monke
 
 # --- the contract -----------------------------------------------------------------------
 
+@pytest.mark.parametrize("hidden, seed", MODES)
 @pytest.mark.parametrize("exercise_id", IDS)
-def test_reference_passes_visible_and_hidden(exercise_id: str) -> None:
+def test_reference_passes_visible_and_hidden(exercise_id: str, hidden: bool, seed: int | None
+                                             ) -> None:
     """The exercise's own reference passes its visible cases and hidden cases of two seeds."""
-    ref = get(exercise_id).entry.reference
-    for hidden, seed in [(False, None), *((True, s) for s in SEEDS)]:
-        result = grader.check(exercise_id, ref, hidden=hidden, seed=seed)
-        assert result.passed, (hidden, seed, result.feedback)
+    result = grader.check(exercise_id, get(exercise_id).entry.reference, hidden=hidden, seed=seed)
+    assert result.passed, result.feedback
 
 
-@pytest.mark.parametrize("exercise_id, mistake_id", _mistake_params())
-def test_catalogued_mistake_is_named_visible_and_hidden(exercise_id: str, mistake_id: str) -> None:
+@pytest.mark.parametrize("hidden, seed", FAIL_MODES)
+@pytest.mark.parametrize("exercise_id, index", _mistake_params())
+def test_catalogued_mistake_is_named_visible_and_hidden(exercise_id: str, index: int,
+                                                        hidden: bool, seed: int | None) -> None:
     """Every catalogued mistake fails, is named by its own id (visible and hidden), and
     its feedback carries its hint in at most MAX_FEEDBACK_LINES lines."""
-    ex = get(exercise_id)
-    m = next(m for m in ex.entry.mistakes if m.id == mistake_id)
-    for hidden, seed in [(False, None), (True, SEEDS[0])]:
-        result = grader.check(exercise_id, m.fn, hidden=hidden, seed=seed)
-        assert not result.passed, (hidden, result.feedback)
-        assert result.mistake == mistake_id, (hidden, result.mistake, result.feedback)
-        assert m.hint in result.feedback
-        assert len(result.feedback.splitlines()) <= MAX_FEEDBACK_LINES, result.feedback
+    m = get(exercise_id).entry.mistakes[index]
+    result = grader.check(exercise_id, m.fn, hidden=hidden, seed=seed)
+    assert not result.passed, result.feedback
+    assert result.mistake == m.id, (result.mistake, result.feedback)
+    assert m.hint in result.feedback
+    assert len(result.feedback.splitlines()) <= MAX_FEEDBACK_LINES, result.feedback
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
@@ -185,16 +194,17 @@ def test_mistake_ids_are_unique_and_hints_written(exercise_id: str) -> None:
     assert all(m.id.isidentifier() and len(m.hint.split()) >= 5 for m in mistakes)
 
 
+@pytest.mark.parametrize("hidden, seed", FAIL_MODES)
 @pytest.mark.parametrize("exercise_id", IDS)
-def test_not_implemented_fails_cleanly_and_briefly(exercise_id: str) -> None:
+def test_not_implemented_fails_cleanly_and_briefly(exercise_id: str, hidden: bool,
+                                                   seed: int | None) -> None:
     """An untouched exercise fails as ``not_implemented`` in a few lines, no traceback."""
-    for hidden, seed in [(False, None), (True, SEEDS[0])]:
-        result = grader.check(exercise_id, _not_implemented(get(exercise_id)), hidden=hidden,
-                              seed=seed)
-        assert not result.passed
-        assert result.mistake == "not_implemented", result.feedback
-        assert "Traceback" not in result.feedback
-        assert len(result.feedback.splitlines()) <= MAX_NOT_IMPLEMENTED_LINES, result.feedback
+    result = grader.check(exercise_id, _not_implemented(get(exercise_id)), hidden=hidden,
+                          seed=seed)
+    assert not result.passed
+    assert result.mistake == "not_implemented", result.feedback
+    assert "Traceback" not in result.feedback
+    assert len(result.feedback.splitlines()) <= MAX_NOT_IMPLEMENTED_LINES, result.feedback
 
 
 def _answers_in_place(ex: Exercise) -> bool:
@@ -221,27 +231,31 @@ def _tamper_params() -> list[Any]:
             if not (liar is _tensor_liar and _answers_in_place(get(i)))]
 
 
+@pytest.mark.parametrize("hidden, seed", FAIL_MODES)
 @pytest.mark.parametrize("exercise_id, make_liar", _tamper_params())
-def test_tamper_objects_fail(exercise_id: str, make_liar: Callable[[Exercise], Any]) -> None:
+def test_tamper_objects_fail(exercise_id: str, make_liar: Callable[[Exercise], Any],
+                             hidden: bool, seed: int | None) -> None:
     """Outputs that lie about equality (a tensor subclass, an always-equal object) fail."""
-    ex = get(exercise_id)
-    for hidden, seed in [(False, None), (True, SEEDS[0])]:
-        result = grader.check(exercise_id, make_liar(ex), hidden=hidden, seed=seed)
-        assert not result.passed, (hidden, result.feedback)
+    result = grader.check(exercise_id, make_liar(get(exercise_id)), hidden=hidden, seed=seed)
+    assert not result.passed, result.feedback
 
 
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_visible_check_agrees_with_the_trusted_check(exercise_id: str, fixtures_dir: str,
+def _parity_params() -> list[Any]:
+    return [pytest.param(i, None, id=f"{i}:reference") for i in IDS] + _mistake_params()
+
+
+@pytest.mark.parametrize("exercise_id, index", _parity_params())
+def test_visible_check_agrees_with_the_trusted_check(exercise_id: str, index: int | None,
+                                                     fixtures_dir: str,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """``labkit.check`` in a kernel (against fixtures.pt) and the trusted grader give the
-    same verdict on the reference and on every catalogued mistake, with the same hint."""
+    same verdict on the reference and on each catalogued mistake, with the same hint."""
     ex = get(exercise_id)
-    path = _fixtures_file(ex.lesson, fixtures_dir)
-    for candidate, mistake_id in [(ex.entry.reference, None),
-                                  *((m.fn, m.id) for m in ex.entry.mistakes)]:
-        trusted = grader.check(exercise_id, candidate)
-        passed, feedback = _visible(ex, candidate, path, monkeypatch)
-        assert passed == trusted.passed, (mistake_id, feedback, trusted.feedback)
-        if mistake_id is not None:
-            hint = next(m.hint for m in ex.entry.mistakes if m.id == trusted.mistake)
-            assert hint in feedback, (mistake_id, feedback)
+    candidate = ex.entry.reference if index is None else ex.entry.mistakes[index].fn
+    trusted = grader.check(exercise_id, candidate)
+    passed, feedback = _visible(ex, candidate, _fixtures_file(ex.lesson, fixtures_dir),
+                                monkeypatch)
+    assert passed == trusted.passed, (feedback, trusted.feedback)
+    if index is not None:
+        hint = next(m.hint for m in ex.entry.mistakes if m.id == trusted.mistake)
+        assert hint in feedback, feedback

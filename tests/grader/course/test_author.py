@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
+import nbformat
 import pytest
+from nbclient import NotebookClient
 
 from grader.course.author import link_lesson, link_solutions
+from grader.course.paths import LESSONS_DIR, NOT_SHIPPED, SOLUTIONS_DIR
 
 
 def _released(root, lesson, blocks=True):
@@ -47,3 +53,23 @@ def test_an_unreleased_lesson_says_what_to_run(tmp_path):
     (tmp_path / "solutions" / "09_new").mkdir(parents=True)
     with pytest.raises(ValueError, match="release --update-lessons --lessons 09_new"):
         link_lesson("09_new", tmp_path / "solutions", tmp_path / "lessons")
+
+
+@pytest.mark.slow
+def test_a_linked_source_notebook_runs_top_to_bottom(tmp_path):
+    """An instructor's source notebook (solutions, hidden tests and display cells included)
+    runs to the end in its own folder once linked to the released kit, blocks and fixtures,
+    as JupyterLab would run it."""
+    lesson = "03_transformer_encoder"
+    shutil.copytree(SOLUTIONS_DIR / lesson, tmp_path / "solutions" / lesson,
+                    ignore=shutil.ignore_patterns(*NOT_SHIPPED))
+    shutil.copytree(LESSONS_DIR / lesson, tmp_path / "lessons" / lesson)
+    link_lesson(lesson, tmp_path / "solutions", tmp_path / "lessons")
+    folder = tmp_path / "solutions" / lesson
+    nb = nbformat.read(str(folder / f"{lesson}.ipynb"), as_version=4)
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    NotebookClient(nb, timeout=300, resources={"metadata": {"path": str(folder)}},
+                   kernel_name="python3", env=env).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert any("visible checks passed" in o.get("text", "") for o in outputs)
