@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench bench-grading bench-parallel sandbox-tools venv clean
+.PHONY: demo test test-fast lint bench bench-grading bench-parallel sandbox-tools venv author clean
 
 venv: $(STAMP)
 
@@ -31,10 +31,15 @@ sandbox-tools:
 	  exit 1; \
 	fi
 
-demo: $(STAMP) sandbox-tools
+# Instructors author in place: solutions/<lesson>/ gets git-ignored links to the
+# released labkit/, blocks/ and fixtures.pt, so its notebook runs in JupyterLab.
+author: $(STAMP)
+	$(VENV)/bin/pretraining-lab author --quiet
+
+demo: $(STAMP) sandbox-tools author
 	$(VENV)/bin/pretraining-lab demo
 
-test: $(STAMP) sandbox-tools
+test: $(STAMP) sandbox-tools author
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2
 

@@ -35,6 +35,9 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import NamedTuple
+
+from nbgrader.api import Gradebook
 
 from grader.course.directory import Course
 from grader.course.lessons import available_lessons
@@ -102,14 +105,36 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
 
 def scores(course: Course) -> dict[tuple[str, str], float]:
     """(student, lesson) -> total score in the course's gradebook."""
-    from nbgrader.api import Gradebook
-
     with Gradebook(course.db_url, COURSE_ID) as gb:
         return {(sub.student.id, sub.assignment.name): round(float(sub.score), 6)
                 for assignment in gb.assignments for sub in assignment.submissions}
 
 
-def main(argv: list[str] | None = None) -> int:
+class Run(NamedTuple):
+    """One grading run of one size: which grader, on which copy of the course."""
+
+    n: int
+    label: str
+    course: Course
+
+    @property
+    def stock(self) -> bool:
+        """Whether it is stock nbgrader's run."""
+        return self.label.startswith("stock")
+
+
+class Row(NamedTuple):
+    """What one run measured."""
+
+    n: int
+    label: str
+    wall: float
+    cpu: float
+    graded: int
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The benchmark's options (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[20, 50])
@@ -119,65 +144,99 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-stock", action="store_true", help="skip stock nbgrader")
     parser.add_argument("--no-every-cell", action="store_true",
                         help="skip the run of ours with display-only cells run too")
-    args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore")
-    lessons = args.lessons or available_lessons()
+    return parser.parse_args(argv)
+
+
+def runs_of_size(n: int, args: argparse.Namespace) -> list[Run]:
+    """The runs for ``n`` submissions: stock nbgrader, ours with each worker count, and
+    ours with every cell run (unless left out by the options)."""
+    runs: list[Run] = []
+    if not args.no_stock:
+        runs.append(Run(n, "stock nbgrader autograde", Course(args.dir / f"n{n}-stock")))
+    runs += [Run(n, f"ours, {w} worker{'s' if w > 1 else ''} (sandbox)",
+                 Course(args.dir / f"n{n}-w{w}")) for w in args.workers]
+    if not args.no_every_cell:
+        w = max(args.workers)
+        runs.append(Run(n, f"ours, {w} workers, every cell run",
+                        Course(args.dir / f"n{n}-w{w}-all")))
+    return runs
+
+
+def grade(run: Run, pairs: list[tuple[str, str]]) -> tuple[float, float]:
+    """Grade the run's course with its grader: (wall seconds, busy CPU seconds)."""
+    course = run.course
+    if run.stock:
+        course.config_path.write_text(STOCK_CONFIG)
+        nbgrader = str(Path(sys.executable).with_name("nbgrader"))
+        wall = cpu = 0.0
+        for lesson in sorted({lesson for _, lesson in pairs}):
+            w, c = timed([nbgrader, "autograde", lesson, "--create", "--force"], course.root)
+            wall, cpu = wall + w, cpu + c
+        return wall, cpu
+    if "every cell" in run.label:
+        with course.config_path.open("a") as fh:
+            fh.write("\nc.SkipDisplayCells.enabled = False\n")
+    workers = run.label.split(",")[1].split()[0]
     cli = str(Path(sys.executable).with_name("pretraining-lab"))
-    nbgrader = str(Path(sys.executable).with_name("nbgrader"))
-    print(f"lessons: {', '.join(lessons)}; {os.cpu_count()} cores; "
-          f"load average {os.getloadavg()[0]:.1f}")
-    base, _ = prepare(args.dir / "base", lessons, max_mistakes=1, out=print)
-    rows = []
-    graded_scores: dict[tuple[int, str], dict] = {}
-    for n in args.sizes:
-        runs: list[tuple[str, Course]] = []
-        if not args.no_stock:
-            runs.append(("stock nbgrader autograde", Course(args.dir / f"n{n}-stock")))
-        runs += [(f"ours, {w} worker{'s' if w > 1 else ''} (sandbox)", Course(args.dir / f"n{n}-w{w}"))
-                 for w in args.workers]
-        if not args.no_every_cell:
-            w = max(args.workers)
-            runs.append((f"ours, {w} workers, every cell run", Course(args.dir / f"n{n}-w{w}-all")))
-        for label, course in runs:
-            if course.root.exists():
-                shutil.rmtree(course.root)
-            shutil.copytree(base.root, course.root)
-            pairs = replicate(course, n)
-            if label.startswith("stock"):
-                course.config_path.write_text(STOCK_CONFIG)
-                wall = cpu = 0.0
-                for lesson in sorted({lesson for _, lesson in pairs}):
-                    w, c = timed([nbgrader, "autograde", lesson, "--create", "--force"], course.root)
-                    wall, cpu = wall + w, cpu + c
-            else:
-                if "every cell" in label:
-                    with course.config_path.open("a") as fh:
-                        fh.write("\nc.SkipDisplayCells.enabled = False\n")
-                workers = label.split(",")[1].split()[0]
-                wall, cpu = timed([cli, "autograde", "--course", str(course.root), "--workers",
-                                   workers, "--no-progress", "-q"], course.root)
-            graded = sum(1 for s, lesson in pairs
-                         if (course.autograded / s / lesson / f"{lesson}.ipynb").is_file())
-            rows.append((n, label, wall, cpu, graded))
-            if not label.startswith("stock"):
-                graded_scores[(n, label)] = scores(course)
-            print(f"N={n:<3} {label:<34} wall {wall:7.1f} s  busy cpu {cpu:7.1f} s  "
-                  f"{60 * n / wall:6.1f} submissions/min  ({graded}/{n} autograded)", flush=True)
-            shutil.rmtree(course.root, ignore_errors=True)
+    return timed([cli, "autograde", "--course", str(course.root), "--workers", workers,
+                  "--no-progress", "-q"], course.root)
+
+
+def measure(run: Run, base: Course) -> tuple[Row, dict[tuple[str, str], float] | None]:
+    """Copy ``base``, replicate its samples, grade them, and remove the copy: the row
+    and, for our runs, the scores."""
+    course, n = run.course, run.n
+    if course.root.exists():
+        shutil.rmtree(course.root)
+    shutil.copytree(base.root, course.root)
+    pairs = replicate(course, n)
+    wall, cpu = grade(run, pairs)
+    graded = sum(1 for s, lesson in pairs
+                 if (course.autograded / s / lesson / f"{lesson}.ipynb").is_file())
+    got = None if run.stock else scores(course)
+    print(f"N={n:<3} {run.label:<34} wall {wall:7.1f} s  busy cpu {cpu:7.1f} s  "
+          f"{60 * n / wall:6.1f} submissions/min  ({graded}/{n} autograded)", flush=True)
+    shutil.rmtree(course.root, ignore_errors=True)
+    return Row(n, run.label, wall, cpu, graded), got
+
+
+def print_summary(sizes: list[int], rows: list[Row],
+                  graded_scores: dict[tuple[int, str], dict]) -> None:
+    """The table of all runs with the speed-up over stock, and whether our runs agree."""
     print("\n== summary ==")
     print(f"{'N':>3}  {'run':<34} {'wall s':>8} {'busy cpu s':>10} {'subs/min':>9} "
           f"{'speed-up vs stock':>18}")
-    for n in args.sizes:
-        group = [r for r in rows if r[0] == n]
-        stock = next((r for r in group if r[1].startswith("stock")), None)
+    for n in sizes:
+        group = [r for r in rows if r.n == n]
+        stock = next((r for r in group if r.label.startswith("stock")), None)
         for _, label, wall, cpu, _graded in group:
-            ratio = f"{stock[2] / wall:.2f}x" if stock else "-"
+            ratio = f"{stock.wall / wall:.2f}x" if stock else "-"
             print(f"{n:>3}  {label:<34} {wall:8.1f} {cpu:10.1f} {60 * n / wall:9.1f} {ratio:>18}")
         ours = [v for (size, _), v in graded_scores.items() if size == n]
         if len(ours) > 1:
             same = all(v == ours[0] for v in ours[1:])
             print(f"     our {len(ours)} runs gave {'the same' if same else 'DIFFERENT'} scores "
                   f"for all {len(ours[0])} submissions")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Prepare the samples once, grade them with every run of every size, print the
+    summary."""
+    args = parse_args(argv)
+    warnings.filterwarnings("ignore")
+    lessons = args.lessons or available_lessons()
+    print(f"lessons: {', '.join(lessons)}; {os.cpu_count()} cores; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    base, _ = prepare(args.dir / "base", lessons, max_mistakes=1, out=print)
+    rows: list[Row] = []
+    graded_scores: dict[tuple[int, str], dict] = {}
+    for n in args.sizes:
+        for run in runs_of_size(n, args):
+            row, got = measure(run, base)
+            rows.append(row)
+            if got is not None:
+                graded_scores[(n, run.label)] = got
+    print_summary(args.sizes, rows, graded_scores)
     return 0
 
 

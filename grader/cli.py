@@ -5,6 +5,7 @@ A typical term (the course folder defaults to build/course, or $PRETRAINING_LAB_
 
     pretraining-lab build                       # course folder from solutions/
     pretraining-lab release --update-lessons    # nbgrader generate_assignment; refresh lessons/
+    pretraining-lab author                      # run solutions/ notebooks in place
     pretraining-lab import downloads.zip        # submissions -> submitted/<student>/<lesson>/
     pretraining-lab autograde                   # nbgrader autograde + the grader's verdicts
     pretraining-lab feedback                    # HTML feedback without hidden tests
@@ -19,33 +20,46 @@ import argparse
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+
+from tqdm import tqdm
+
+from .autograde.batch import BatchError, Outcome, run_batch
+from .autograde.results import export_csv, generate_feedback
+from .course import paths
+from .course.author import link_lesson
+from .course.build import build_course, write_lesson_fixtures
+from .course.directory import Course
+from .course.lessons import available_lessons
+from .course.paths import DEFAULT_COURSE_DIR, FIXTURES_FILE, LESSONS_DIR, SOLUTIONS_DIR
+from .course.release import NbGraderError, release, update_lessons
+from .course.submissions import SubmissionError, import_submissions
+from .demo import DEMO_DIR, run_demo
+from .report import report
+
+Command = Callable[[argparse.Namespace], int]
 
 
 def _default_course() -> Path:
-    from .course.paths import DEFAULT_COURSE_DIR
-
     return Path(os.environ.get("PRETRAINING_LAB_COURSE", DEFAULT_COURSE_DIR))
 
 
-def _course(args: argparse.Namespace):
-    from .course.directory import Course
-
+def _course(args: argparse.Namespace) -> Course:
     return Course(args.course)
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    from .course.build import build_course
+# --- the commands ------------------------------------------------------------------------
 
+def cmd_build(args: argparse.Namespace) -> int:
+    """Create or refresh the course folder."""
     course = build_course(args.course, args.lessons or None, solutions_dir=args.solutions)
     print(f"built {course.root}: {', '.join(course.lessons())}")
     return 0
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from .course.build import build_course
-    from .course.release import release, update_lessons
-
+    """Build, release, and optionally refresh the committed lessons/."""
     course = build_course(args.course, args.lessons or None, solutions_dir=args.solutions)
     done = release(course, args.lessons or None)
     print(f"released {', '.join(done)} in {course.release_dir}")
@@ -55,12 +69,19 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_fixtures(args: argparse.Namespace) -> int:
-    from .course.build import write_lesson_fixtures
-    from .course.directory import Course
-    from .course.lessons import available_lessons
-    from .course.paths import FIXTURES_FILE
+def cmd_author(args: argparse.Namespace) -> int:
+    """Link each solutions folder to its released kit, blocks and fixtures."""
+    lessons = args.lessons or available_lessons(args.solutions)
+    made = [link for lesson in lessons
+            for link in link_lesson(lesson, args.solutions, args.lessons_dir)]
+    if not args.quiet:
+        print(f"linked {len(made)} files: solutions/<lesson>/<lesson>.ipynb runs in place "
+              "(jupyter lab solutions/)")
+    return 0
 
+
+def cmd_fixtures(args: argparse.Namespace) -> int:
+    """Regenerate fixtures.pt in lessons/ and in the course, if there is one."""
     lessons = args.lessons or available_lessons(args.solutions)
     targets = [Path(args.lessons_dir)]
     course = Course(args.course)
@@ -74,8 +95,7 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .course.submissions import import_submissions
-
+    """Import submissions from a folder or zip file."""
     result = import_submissions(_course(args), args.path, replace=args.replace)
     for student, lesson in result.imported:
         note = " (replaced)" if (student, lesson) in result.replaced else ""
@@ -89,17 +109,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_autograde(args: argparse.Namespace) -> int:
-    from .autograde.batch import run_batch
-
-    def progress(o) -> None:  # noqa: ANN001
+    """Autograde submissions; exit status 1 if any could not be graded."""
+    def progress(o: Outcome) -> None:
         if not args.quiet:
             state = (f"{o.score:g}/{o.max_score:g}" if o.ok else f"NOT GRADED: {o.error}")
             faults = f"  [{'; '.join(o.faults)}]" if o.faults else ""
-            tqdm_write(f"{o.lesson} {o.student}: {state} ({o.seconds:.1f} s){faults}")
+            tqdm.write(f"{o.lesson} {o.student}: {state} ({o.seconds:.1f} s){faults}")
 
-    from tqdm import tqdm
-
-    tqdm_write = tqdm.write
     outcomes = run_batch(_course(args), args.student, args.lesson, workers=args.workers,
                          force=args.force, unsafe_no_sandbox=args.unsafe_no_sandbox,
                          progress=progress, show_bar=not args.no_progress,
@@ -115,16 +131,14 @@ def cmd_autograde(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from .autograde.results import generate_feedback
-
-    paths = generate_feedback(_course(args), args.student, args.lesson)
-    print(f"wrote {len(paths)} feedback files under {_course(args).feedback}")
+    """Generate HTML feedback for autograded submissions."""
+    written = generate_feedback(_course(args), args.student, args.lesson)
+    print(f"wrote {len(written)} feedback files under {_course(args).feedback}")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .autograde.results import export_csv
-
+    """Export grades to CSV."""
     course = _course(args).require()
     dest = args.to or course.root / "grades.csv"
     print(f"exported {export_csv(course, dest, args.student, args.lesson)}")
@@ -132,78 +146,96 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import report
-
+    """Print the instructor report."""
     print(report(_course(args).require(), top=args.top), end="")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
-
+    """Run the demo; exit status 1 if a sample is not scored as it deserves."""
     return run_demo(args.dir, args.lessons or None, training=not args.no_training,
                     quick_training=args.quick_training, max_mistakes=args.max_mistakes,
                     solutions_dir=args.solutions)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .course.paths import LESSONS_DIR, SOLUTIONS_DIR
-    from .demo import DEMO_DIR
+# --- the arguments of each command ------------------------------------------------------
 
-    parser = argparse.ArgumentParser(prog="pretraining-lab", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-v", "--verbose", action="store_true", help="show nbgrader's log")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _command(sub: argparse._SubParsersAction, name: str, help: str,
+             fn: Command) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help, description=help)
+    p.set_defaults(fn=fn)
+    return p
 
-    def add(name: str, help: str, fn) -> argparse.ArgumentParser:  # noqa: ANN001
-        p = sub.add_parser(name, help=help, description=help)
-        p.set_defaults(fn=fn)
-        return p
 
-    def course_opt(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--course", type=Path, default=_default_course(),
-                       help="the course folder (default: $PRETRAINING_LAB_COURSE or build/course)")
+def _course_opt(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--course", type=Path, default=_default_course(),
+                   help="the course folder (default: $PRETRAINING_LAB_COURSE or build/course)")
 
-    def filters(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--student", action="append", default=[], help="only this student "
-                       "(repeatable)")
-        p.add_argument("--lesson", action="append", default=[], help="only this lesson (repeatable)")
 
-    p = add("build", "create or refresh the course folder from solutions/: nbgrader_config.py, "
-            "the course secret (kept if present), and source/<lesson>/ with the notebook, "
-            "labkit/, fixtures.pt and blocks/", cmd_build)
-    course_opt(p)
+def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--student", action="append", default=[], help="only this student "
+                   "(repeatable)")
+    p.add_argument("--lesson", action="append", default=[], help="only this lesson (repeatable)")
+
+
+def _lessons_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("lessons", nargs="*", help="lessons (default: all in solutions/)")
     p.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR, help="the solutions folder")
 
-    p = add("release", "build, then release lessons with nbgrader generate_assignment; with "
-            "--update-lessons also rewrite the committed lessons/<lesson>/", cmd_release)
-    course_opt(p)
-    p.add_argument("lessons", nargs="*", help="lessons (default: all in solutions/)")
-    p.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR, help="the solutions folder")
+
+def _add_build(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "build", "create or refresh the course folder from solutions/: "
+                 "nbgrader_config.py, the course secret (kept if present), and "
+                 "source/<lesson>/ with the notebook, labkit/, fixtures.pt and blocks/", cmd_build)
+    _course_opt(p)
+    _lessons_opts(p)
+
+
+def _add_release(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "release", "build, then release lessons with nbgrader "
+                 "generate_assignment; with --update-lessons also rewrite the committed "
+                 "lessons/<lesson>/", cmd_release)
+    _course_opt(p)
+    _lessons_opts(p)
     p.add_argument("--update-lessons", action="store_true", help="copy the release to lessons/")
     p.add_argument("--lessons-dir", type=Path, default=LESSONS_DIR, help="where lessons/ is")
 
-    p = add("fixtures", "regenerate fixtures.pt (the visible cases and expected outputs) in "
-            "lessons/<lesson>/, and in the course's source/ and release/ if it exists", cmd_fixtures)
-    course_opt(p)
-    p.add_argument("lessons", nargs="*", help="lessons (default: all in solutions/)")
-    p.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR, help="the solutions folder")
+
+def _add_author(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "author", "link solutions/<lesson>/ to the released labkit/, blocks/ "
+                 "and fixtures.pt in lessons/<lesson>/ (git-ignored links), so that an "
+                 "instructor can run the source notebook in place in JupyterLab", cmd_author)
+    _lessons_opts(p)
+    p.add_argument("--lessons-dir", type=Path, default=LESSONS_DIR, help="where lessons/ is")
+    p.add_argument("--quiet", action="store_true", help="print nothing")
+
+
+def _add_fixtures(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "fixtures", "regenerate fixtures.pt (the visible cases and expected "
+                 "outputs) in lessons/<lesson>/, and in the course's source/ and release/ if "
+                 "it exists", cmd_fixtures)
+    _course_opt(p)
+    _lessons_opts(p)
     p.add_argument("--lessons-dir", type=Path, default=LESSONS_DIR, help="where lessons/ is")
 
-    p = add("import", "import submissions from a folder or zip file "
-            "(<student>/<lesson>/<lesson>.ipynb or <student>_<lesson>.ipynb) into "
-            "submitted/; all or nothing", cmd_import)
-    course_opt(p)
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "import", "import submissions from a folder or zip file "
+                 "(<student>/<lesson>/<lesson>.ipynb or <student>_<lesson>.ipynb) into "
+                 "submitted/; all or nothing", cmd_import)
+    _course_opt(p)
     p.add_argument("path", type=Path, help="a folder or a .zip file")
     p.add_argument("--replace", action="store_true", help="replace existing submissions (the "
                    "old ones are moved to backup/)")
 
-    p = add("autograde", "autograde submissions with nbgrader (the course's pipeline: each "
-            "kernel in a sandbox, the hidden-test verdicts computed outside it), in parallel "
-            "worker processes; a rerun grades only what is not graded yet", cmd_autograde)
-    course_opt(p)
-    filters(p)
+
+def _add_autograde(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "autograde", "autograde submissions with nbgrader (the course's "
+                 "pipeline: each kernel in a sandbox, the hidden-test verdicts computed outside "
+                 "it), in parallel worker processes; a rerun grades only what is not graded "
+                 "yet", cmd_autograde)
+    _course_opt(p)
+    _filters(p)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="worker processes grading in parallel (default: the number of cores)")
     p.add_argument("--force", action="store_true", help="regrade submissions already graded")
@@ -213,24 +245,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="UNSAFE: run students' code without the sandbox (with the grader's "
                    "permissions, network and files) where bubblewrap cannot run")
 
-    p = add("feedback", "generate HTML feedback (nbgrader generate_feedback, hidden tests "
-            "removed) for autograded submissions", cmd_feedback)
-    course_opt(p)
-    filters(p)
 
-    p = add("export", "export grades to CSV (nbgrader's CSV export)", cmd_export)
-    course_opt(p)
-    filters(p)
+def _add_feedback(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "feedback", "generate HTML feedback (nbgrader generate_feedback, hidden "
+                 "tests removed) for autograded submissions", cmd_feedback)
+    _course_opt(p)
+    _filters(p)
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "export", "export grades to CSV (nbgrader's CSV export)", cmd_export)
+    _course_opt(p)
+    _filters(p)
     p.add_argument("--to", type=Path, help="the CSV file (default: <course>/grades.csv)")
 
-    p = add("report", "print scores per student and exercise, the pass rate per exercise and "
-            "the most frequent diagnosed mistakes", cmd_report)
-    course_opt(p)
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "report", "print scores per student and exercise, the pass rate per "
+                 "exercise and the most frequent diagnosed mistakes", cmd_report)
+    _course_opt(p)
     p.add_argument("--top", type=int, default=10, help="how many mistakes to list")
 
-    p = add("demo", "build a scratch course, grade sample submissions whose scores are known "
-            "(exit 1 on any mismatch), print the report, then train the reference demos",
-            cmd_demo)
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "demo", "build a scratch course, grade sample submissions whose scores "
+                 "are known (exit 1 on any mismatch), print the report, then train the "
+                 "reference demos", cmd_demo)
     p.add_argument("lessons", nargs="*", help="lessons (default: all in solutions/)")
     p.add_argument("--dir", type=Path, default=DEMO_DIR, help="the scratch course folder "
                    "(deleted and rebuilt)")
@@ -239,24 +279,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR, help="the solutions folder")
     p.add_argument("--max-mistakes", type=int, default=None,
                    help="at most this many mistake samples per lesson")
+
+
+#: the subcommands, in the order ``--help`` lists them
+SUBCOMMANDS = (_add_build, _add_release, _add_author, _add_fixtures, _add_import, _add_autograde,
+               _add_feedback, _add_export, _add_report, _add_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``pretraining-lab`` argument parser, one subcommand per command."""
+    parser = argparse.ArgumentParser(prog="pretraining-lab", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="show nbgrader's log")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command ``argv`` names; its exit status (2 on a reported error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .course import paths
-
     paths.LOG_LEVEL = "INFO" if args.verbose else "ERROR"
     if not args.verbose:
         warnings.filterwarnings("ignore", module="nbgrader")
         warnings.filterwarnings("ignore", message=".*not in session.*")
         # nbgrader adds back a deleted test cell without a cell id (nbformat warns).
         warnings.filterwarnings("ignore", message="Cell is missing an id field")
-    from .autograde.batch import BatchError
-    from .course.release import NbGraderError
-    from .course.submissions import SubmissionError
-
     try:
         return args.fn(args)
     except (SubmissionError, NbGraderError, BatchError, FileNotFoundError, ValueError) as exc:

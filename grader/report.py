@@ -1,5 +1,7 @@
 """The instructor report: scores per student and exercise, the pass rate per
-exercise, and the most frequent diagnosed mistakes (COURSE.md section 5).
+exercise, the most frequent diagnosed mistakes, the faults while grading and the
+submissions not graded (``docs/architecture.md``, "How one check travels";
+``docs/grading-and-sandbox.md``, "Faults").
 
 Scores come from nbgrader's gradebook (so manual overrides made in formgrader
 count); the diagnosed mistakes and autograde failures come from the verdict logs
@@ -9,17 +11,21 @@ text table.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from nbgrader.api import Gradebook
+
+from .autograde import verdict_log
 from .course.directory import Course
-from .course.paths import COURSE_ID, VERDICTS_DIR
+from .course.paths import CHECK_PREFIX, COURSE_ID
 
 
 @dataclass
 class CellResult:
+    """One autograded cell of one submission: its score (None if not scored), its
+    points and the mistake diagnosed there."""
+
     score: float | None
     max_score: float
     mistake: str | None = None
@@ -27,6 +33,8 @@ class CellResult:
 
 @dataclass
 class Submission:
+    """One student's submission of one lesson, cell by cell."""
+
     student: str
     lesson: str
     cells: dict[str, CellResult] = field(default_factory=dict)
@@ -37,15 +45,19 @@ class Submission:
 
     @property
     def score(self) -> float:
+        """The points it got (an unscored cell counts 0)."""
         return sum(c.score or 0.0 for c in self.cells.values())
 
     @property
     def max_score(self) -> float:
+        """The points it could get."""
         return sum(c.max_score for c in self.cells.values())
 
 
 @dataclass
 class ReportData:
+    """Everything the report shows, read from one course."""
+
     course: str
     #: lesson -> [(grade_id, max points)] of its autograded cells, in notebook order
     lessons: dict[str, list[tuple[str, float]]]
@@ -53,21 +65,12 @@ class ReportData:
 
 
 def exercise_name(grade_id: str) -> str:
-    return grade_id[len("check_"):] if grade_id.startswith("check_") else grade_id
-
-
-def _read_verdicts(root: Path, lesson: str, student: str) -> dict | None:
-    path = root / VERDICTS_DIR / lesson / f"{student}.json"
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
+    """The exercise a test cell checks: its grade_id without the check prefix."""
+    return grade_id.removeprefix(CHECK_PREFIX)
 
 
 def collect(course: Course) -> ReportData:
     """Read the gradebook and the verdict logs of ``course``."""
-    from nbgrader.api import Gradebook
-
     course.require()
     lessons: dict[str, list[tuple[str, float]]] = {}
     subs: list[Submission] = []
@@ -85,7 +88,7 @@ def collect(course: Course) -> ReportData:
             lessons[assignment.name] = cells
             for sub in sorted(assignment.submissions, key=lambda s: s.student.id):
                 student = sub.student.id
-                log = _read_verdicts(course.root, assignment.name, student) or {}
+                log = verdict_log.read(course.root, assignment.name, student) or {}
                 verdicts = log.get("cells", {})
                 result = Submission(student, assignment.name)
                 result.faults = [str(f) for f in log.get("faults", [])]
@@ -124,32 +127,47 @@ def _table(header: list[str], rows: list[list[str]], right: set[int] | None = No
 
 
 def format_report(data: ReportData, *, top: int = 10) -> str:
-    """The report as plain text."""
-    out = [f"Pretraining Lab report for {data.course}"]
+    """The report as plain text: a table per lesson, the pass rates, the ``top``
+    most frequent diagnosed mistakes, the faults while grading and the submissions
+    not graded."""
     students = sorted({s.student for s in data.submissions})
-    out.append(f"{len(students)} students, {len(data.submissions)} submissions, "
-               f"{len(data.lessons)} lessons")
+    out = [f"Pretraining Lab report for {data.course}",
+           f"{len(students)} students, {len(data.submissions)} submissions, "
+           f"{len(data.lessons)} lessons"]
     if not data.submissions:
         out.append("\nNo submissions in the gradebook yet.")
         return "\n".join(out) + "\n"
     for lesson, cells in data.lessons.items():
-        subs = [s for s in data.submissions if s.lesson == lesson]
-        if not subs:
-            continue
-        out += ["", f"== {lesson}: points per student and exercise =="]
-        out += [f"  [{i}] {exercise_name(gid)} ({_fmt(pts)} pt)" for i, (gid, pts) in
-                enumerate(cells, 1)]
-        total = sum(p for _, p in cells)
-        header = ["student", *[f"[{i}]" for i in range(1, len(cells) + 1)], "total", "status"]
-        rows = []
-        for s in subs:
-            row = [s.student]
-            row += [_fmt(s.cells[gid].score) if gid in s.cells else "-" for gid, _ in cells]
-            row += [f"{_fmt(s.score)}/{_fmt(total)}", s.status]
-            rows.append(row)
-        out += _table(header, rows, right=set(range(1, len(cells) + 2)))
+        out += _lesson_scores(lesson, cells, [s for s in data.submissions if s.lesson == lesson])
+    out += _pass_rates(data)
+    out += _frequent_mistakes(data, top)
+    out += _faults(data)
+    out += _not_graded(data)
+    return "\n".join(out) + "\n"
 
-    out += ["", "== Pass rate per exercise (full points, of graded submissions) =="]
+
+def _lesson_scores(lesson: str, cells: list[tuple[str, float]],
+                   subs: list[Submission]) -> list[str]:
+    """The points per student and exercise of one lesson (nothing if no submission)."""
+    if not subs:
+        return []
+    out = ["", f"== {lesson}: points per student and exercise =="]
+    out += [f"  [{i}] {exercise_name(gid)} ({_fmt(pts)} pt)" for i, (gid, pts) in
+            enumerate(cells, 1)]
+    total = sum(p for _, p in cells)
+    header = ["student", *[f"[{i}]" for i in range(1, len(cells) + 1)], "total", "status"]
+    rows = []
+    for s in subs:
+        row = [s.student]
+        row += [_fmt(s.cells[gid].score) if gid in s.cells else "-" for gid, _ in cells]
+        row += [f"{_fmt(s.score)}/{_fmt(total)}", s.status]
+        rows.append(row)
+    return out + _table(header, rows, right=set(range(1, len(cells) + 2)))
+
+
+def _pass_rates(data: ReportData) -> list[str]:
+    """Per exercise, how many graded submissions got its full points."""
+    out = ["", "== Pass rate per exercise (full points, of graded submissions) =="]
     rows = []
     for lesson, cells in data.lessons.items():
         graded = [s for s in data.submissions if s.lesson == lesson and s.status == "graded"]
@@ -160,36 +178,50 @@ def format_report(data: ReportData, *, top: int = 10) -> str:
                          and s.cells[gid].score >= pts)
             rows.append([f"{lesson}/{exercise_name(gid)}", str(passed), str(len(graded)),
                          f"{100 * passed / len(graded):.0f}%"])
-    out += _table(["exercise", "passed", "graded", "rate"], rows, right={1, 2, 3}) if rows \
-        else ["  (nothing graded yet)"]
+    if not rows:
+        return [*out, "  (nothing graded yet)"]
+    return out + _table(["exercise", "passed", "graded", "rate"], rows, right={1, 2, 3})
 
+
+def _frequent_mistakes(data: ReportData, top: int) -> list[str]:
+    """The ``top`` most frequent (exercise, diagnosed mistake) pairs."""
     counts: Counter[tuple[str, str]] = Counter()
     for s in data.submissions:
         for gid, cell in s.cells.items():
             if cell.mistake:
                 counts[(f"{s.lesson}/{exercise_name(gid)}", cell.mistake)] += 1
-    out += ["", f"== Most frequent diagnosed mistakes (top {top}) =="]
-    if counts:
-        rows = [[str(n), ex, m] for (ex, m), n in
-                sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
-        out += _table(["count", "exercise", "mistake"], rows, right={0})
-    else:
-        out.append("  (none)")
+    out = ["", f"== Most frequent diagnosed mistakes (top {top}) =="]
+    if not counts:
+        return [*out, "  (none)"]
+    rows = [[str(n), ex, m] for (ex, m), n in
+            sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
+    return out + _table(["count", "exercise", "mistake"], rows, right={0})
 
+
+def _faults(data: ReportData) -> list[str]:
+    """What went wrong while grading, per submission (nothing if nothing did)."""
     faulty = [s for s in data.submissions if s.faults]
-    if faulty:
-        out += ["", "== Faults while grading (the cells they reached scored 0) =="]
-        for s in faulty:
-            out += [f"  {s.student} / {s.lesson}: {f}" for f in s.faults]
+    if not faulty:
+        return []
+    out = ["", "== Faults while grading (the cells they reached scored 0) =="]
+    for s in faulty:
+        out += [f"  {s.student} / {s.lesson}: {f}" for f in s.faults]
+    return out
 
+
+def _not_graded(data: ReportData) -> list[str]:
+    """The submissions not graded and why (nothing if all are)."""
     problems = [s for s in data.submissions if s.status != "graded"]
-    if problems:
-        out += ["", "== Submissions not graded =="]
-        for s in problems:
-            reason = (s.reason or "not autograded yet").strip().splitlines()
-            out.append(f"  {s.student} / {s.lesson}: {s.status}: {reason[-1] if reason else ''}")
-    return "\n".join(out) + "\n"
+    if not problems:
+        return []
+    out = ["", "== Submissions not graded =="]
+    for s in problems:
+        reason = (s.reason or "not autograded yet").strip().splitlines()
+        out.append(f"  {s.student} / {s.lesson}: {s.status}: {reason[-1] if reason else ''}")
+    return out
 
 
 def report(course: Course, *, top: int = 10) -> str:
+    """The report of ``course`` as plain text (:func:`collect`, then
+    :func:`format_report`)."""
     return format_report(collect(course), top=top)

@@ -20,7 +20,7 @@ from grader.autograde.batch import run_batch
 from grader.autograde.results import export_csv, generate_feedback
 from grader.course.lessons import available_lessons
 from grader.course.paths import SOLUTIONS_DIR
-from grader.course.samples import KINDS
+from grader.course.samples.sample import KINDS
 from grader.demo import compare_scores, feedback_leaks, prepare
 from grader.report import report
 from tests.grader.data import dev_lesson

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from grader.report import CellResult, ReportData, Submission, _read_verdicts, format_report
+from grader.report import CellResult, ReportData, Submission, format_report
 
 CELLS = [("check_padding_mask", 1.0), ("check_scaled_dot_product_attention", 3.0)]
 
@@ -63,13 +61,3 @@ def test_columns_line_up():
 def test_empty_report():
     text = format_report(ReportData("/c", {}, []))
     assert "No submissions" in text
-
-
-def test_read_verdicts(tmp_path):
-    folder = tmp_path / "lab_verdicts" / "02_attention"
-    folder.mkdir(parents=True)
-    (folder / "alice.json").write_text(json.dumps({"status": "graded", "cells": {}}))
-    (folder / "bob.json").write_text("{half a fi")
-    assert _read_verdicts(tmp_path, "02_attention", "alice") == {"status": "graded", "cells": {}}
-    assert _read_verdicts(tmp_path, "02_attention", "bob") is None
-    assert _read_verdicts(tmp_path, "02_attention", "carol") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import zipfile
@@ -237,16 +238,20 @@ def test_cli_on_a_missing_course(tmp_path, capsys):
 
 
 def test_readme_documents_every_command():
+    """Every subcommand of the CLI's parser has a line in the README."""
+    from grader.cli import build_parser
+
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
-    for command in ("build", "release", "fixtures", "import", "autograde", "feedback", "export",
-                    "report", "demo"):
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert "author" in sub.choices
+    for command in sub.choices:
         assert f"pretraining-lab {command}" in readme, command
 
 
 # --- samples ---------------------------------------------------------------------------------
 
 def dev_samples(course: Course, **kwargs):
-    from grader.course.samples import lesson_samples
+    from grader.course.samples.make import lesson_samples
 
     return {s.kind: s for s in lesson_samples(
         course.source / LESSON, course.release_dir / LESSON, LESSON,
@@ -255,7 +260,7 @@ def dev_samples(course: Course, **kwargs):
 
 
 def test_samples_declare_their_scores(dev_course):
-    from grader.course.samples import KINDS
+    from grader.course.samples.sample import KINDS
 
     samples = dev_samples(dev_course)
     assert set(samples) == set(KINDS)
@@ -280,7 +285,7 @@ def test_samples_declare_their_scores(dev_course):
 
 
 def test_dependents_follow_names_through_exercises():
-    from grader.course.samples import dependents
+    from grader.course.samples.mistakes import dependents
 
     solutions = {"ex_a": "def a(): pass", "ex_b": "def b(): return a()",
                  "ex_c": "class C:\n    def f(self): return b()", "ex_d": "d = 1"}
@@ -289,7 +294,8 @@ def test_dependents_follow_names_through_exercises():
 
 
 def test_trusted_verdicts_run_the_samples_code_outside_the_notebook(dev_course):
-    from grader.course.samples import solution_sources, trusted_verdicts
+    from grader.course.samples.notebook_cells import solution_sources
+    from grader.course.samples.trusted import trusted_verdicts
 
     src = nbformat.read(str(dev_course.source / LESSON / f"{LESSON}.ipynb"), as_version=4)
     sol = solution_sources(src)
