@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import nbformat
@@ -56,7 +55,7 @@ def test_an_unreleased_lesson_says_what_to_run(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_linked_source_notebook_runs_top_to_bottom(tmp_path):
+def test_a_linked_source_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     """An instructor's source notebook (solutions, hidden tests and display cells included)
     runs to the end in its own folder once linked to the released kit, blocks and fixtures,
     as JupyterLab would run it."""
@@ -67,9 +66,9 @@ def test_a_linked_source_notebook_runs_top_to_bottom(tmp_path):
     link_lesson(lesson, tmp_path / "solutions", tmp_path / "lessons")
     folder = tmp_path / "solutions" / lesson
     nb = nbformat.read(str(folder / f"{lesson}.ipynb"), as_version=4)
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # the kernel inherits it: no display needed
     NotebookClient(nb, timeout=300, resources={"metadata": {"path": str(folder)}},
-                   kernel_name="python3", env=env).execute()
+                   kernel_name="python3").execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("visible checks passed" in o.get("text", "") for o in outputs)
