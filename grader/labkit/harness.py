@@ -146,6 +146,11 @@ class ModuleHarness(Harness):
     gets the case's parameters (``case.inputs['param:<name>']``) loaded, so its own
     initialisation never matters; dropout is off (eval mode)."""
 
+    #: What the candidate's parameters must be, said to the student when the case's
+    #: parameters do not load into it (e.g. "the module's parameters must be exactly
+    #: q_proj, k_proj, v_proj and out_proj"); empty: torch's own message.
+    parameters_rule: str = ""
+
     def build(self, candidate: type, case: Case, inputs: dict[str, torch.Tensor],
               dtype: torch.dtype) -> torch.nn.Module:
         module = candidate(**case.args.get("init", {}))
@@ -154,7 +159,15 @@ class ModuleHarness(Harness):
                             f"{type(module).__name__}")
         params = {k[len("param:"):]: v for k, v in inputs.items() if k.startswith("param:")}
         module.to(dtype)
-        module.load_state_dict({k: v.detach() for k, v in params.items()}, strict=True)
+        try:
+            module.load_state_dict({k: v.detach() for k, v in params.items()}, strict=True)
+        except RuntimeError as exc:
+            if not self.parameters_rule:
+                raise
+            # torch's message lists every missing and unexpected key; its last line is the
+            # telling one, and the rule says what to do about it.
+            raise RuntimeError(f"{self.parameters_rule}; loading them failed: "
+                               f"{str(exc).splitlines()[-1].strip()[:200]}") from None
         module.eval()
         self._module = module
         return module

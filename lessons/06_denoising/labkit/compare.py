@@ -115,6 +115,13 @@ def _fail(layer: str, text: str, context: str, mistake: Mistake | Problem | None
     return Verdict(False, "\n".join(lines), mistake_id, layer)
 
 
+def error_verdict(err: str, context: str) -> Verdict:
+    """The verdict on a candidate that raised ``err``: ``not_implemented`` when it is the
+    untouched exercise's NotImplementedError, else unnamed."""
+    mid = "not_implemented" if err.startswith("NotImplementedError") else None
+    return Verdict(False, f"FAILED (error) {context}\nyour code raised {err}", mid, "error")
+
+
 def compare(got: Mapping[str, object], expected: Mapping[str, torch.Tensor], *,
             context: str, mistakes: list[Mistake] | None = None,
             properties: PropertyFn | None = None, hints: Mapping[str, str] | None = None,
@@ -128,9 +135,7 @@ def compare(got: Mapping[str, object], expected: Mapping[str, torch.Tensor], *,
     mistakes = mistakes or []
     hints = hints or {}
     if ERROR_KEY in got:
-        err = str(got[ERROR_KEY])
-        mid = "not_implemented" if err.startswith("NotImplementedError") else None
-        return Verdict(False, f"FAILED (error) {context}\nyour code raised {err}", mid, "error")
+        return error_verdict(str(got[ERROR_KEY]), context)
     value_keys = [k for k in expected if not k.startswith(GRAD_PREFIX)]
     grad_keys = [k for k in expected if k.startswith(GRAD_PREFIX)]
     for key in value_keys + grad_keys:

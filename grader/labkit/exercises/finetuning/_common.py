@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from ...compare import ERROR_KEY, Mistake, Verdict
+from ...compare import ERROR_KEY, Mistake, Verdict, error_verdict
 
 LESSON = "08_finetuning"
 PAD_ID, CLS_ID, SEP_ID = 0, 2, 3
@@ -51,8 +51,7 @@ def _error_verdict(got: Mapping[str, Any], context: str, mistakes: list[Mistake]
     the very same error on this case, or when the message matches a known pattern."""
     err = str(got[ERROR_KEY])
     if err.startswith("NotImplementedError"):
-        return Verdict(False, f"FAILED (error) {context}\nyour code raised {err}", "not_implemented",
-                       "error")
+        return error_verdict(err, context)
     found = next((m for m in mistakes if m.outputs.get(ERROR_KEY) == err), None)
     if found is None:
         mid = next((mid for pattern, mid in patterns if re.search(pattern, err, re.S)), None)

@@ -11,7 +11,7 @@ import torch
 from ...compare import Tolerance
 from ...harness import Case, ModuleHarness
 from .. import register
-from ._common import BOS_ID, FIRST_WORD, LESSON, PAD_ID, ValuesFirst, build_or_explain, randn
+from ._common import BOS_ID, FIRST_WORD, LESSON, PAD_ID, ValuesFirst, randn
 
 
 def _decoder_params(gen: torch.Generator, v: int, e: int, h: int) -> dict[str, torch.Tensor]:
@@ -35,6 +35,9 @@ class RNNDecoderHarness(ValuesFirst, ModuleHarness):
     lesson = LESSON
     name = "RNNDecoder"
     title = "the decoder step s_t = tanh(W_y y_{t-1} + W_s s_{t-1} + W_c c + b) and its loop"
+    parameters_rule = ("the module's parameters must be exactly those the given __init__ "
+                       "creates (embedding, input_to_hidden, hidden_to_hidden, "
+                       "context_to_hidden, output)")
     grad_inputs = ("context", "prev_state")
     # Measured, float32 bank vs float64 reference over 200 seeds: max |error| / (1 + |expected|)
     # 6.2e-06 (the gradient of input_to_hidden.weight, max abs error 2.5e-05, summed over
@@ -65,9 +68,7 @@ class RNNDecoderHarness(ValuesFirst, ModuleHarness):
         return out
 
     def forward(self, candidate: Any, inputs: dict[str, torch.Tensor], case: Case) -> dict[str, Any]:
-        module = build_or_explain(self, candidate, case, inputs, inputs["context"].dtype,
-                                  "embedding, input_to_hidden, hidden_to_hidden, "
-                                  "context_to_hidden, output")
+        module = self.build(candidate, case, inputs, inputs["context"].dtype)
         logits = module(inputs["tgt_in"], inputs["context"])
         result = module.step(inputs["prev_state"], inputs["prev_token"], inputs["context"])
         if not isinstance(result, tuple) or len(result) != 2:

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from ...compare import ERROR_KEY, GRAD_PREFIX, Mistake, Verdict
-from ...harness import Case, ModuleHarness
+from ...harness import Case
 
 LESSON = "01_rnn_seq2seq"
 IGNORE_INDEX = -100
@@ -56,18 +56,3 @@ class ValuesFirst:
             if not verdict.passed:
                 return verdict
         return super().judge(got, expected, mistakes, case, hidden=hidden)  # type: ignore[misc]
-
-
-def build_or_explain(harness: ModuleHarness, candidate: type, case: Case,
-                     inputs: dict[str, torch.Tensor], dtype: torch.dtype,
-                     names: str) -> torch.nn.Module:
-    """``harness.build``, with a failure to load the case's parameters explained as
-    "the parameters must be exactly ``names``"."""
-    try:
-        return harness.build(candidate, case, inputs, dtype)
-    except RuntimeError as exc:
-        if "state_dict" not in str(exc):
-            raise
-        raise RuntimeError(f"the module's parameters must be exactly those the given __init__ "
-                           f"creates ({names}); loading them failed: "
-                           f"{str(exc).splitlines()[-1].strip()}") from None

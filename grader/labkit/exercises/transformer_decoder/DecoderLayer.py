@@ -39,6 +39,9 @@ class DecoderLayerHarness(Diagnoses, ModuleHarness):
     lesson = LESSON
     name = "DecoderLayer"
     title = "masked self-attention, cross-attention to the memory, feed-forward"
+    parameters_rule = ("the layer's parameters must be exactly those of self_attn and "
+                       "cross_attn (MultiHeadAttention), ff (FeedForward: linear1, linear2) "
+                       "and norm1, norm2, norm3 (nn.LayerNorm)")
     grad_inputs = ("x", "memory")
     # Measured (python -m tests.grader.checks.catalogue.transformer_decoder 200): float32 bank
     # vs float64 reference, outputs and all gradients, max abs error 1.4e-05 (on parameter
@@ -80,14 +83,3 @@ class DecoderLayerHarness(Diagnoses, ModuleHarness):
         return {"out": module(inputs["x"], inputs["memory"], inputs.get("self_mask"),
                               inputs.get("memory_mask"))}
 
-    def build(self, candidate: type, case: Case, inputs: dict[str, torch.Tensor],
-              dtype: torch.dtype) -> torch.nn.Module:
-        try:
-            return super().build(candidate, case, inputs, dtype)
-        except RuntimeError as exc:
-            if "state_dict" not in str(exc):
-                raise
-            raise RuntimeError("the layer's parameters must be exactly those of self_attn and "
-                               "cross_attn (MultiHeadAttention), ff (FeedForward: linear1, linear2) "
-                               "and norm1, norm2, norm3 (nn.LayerNorm); loading them failed: "
-                               f"{str(exc).splitlines()[-1].strip()[:200]}") from None

@@ -24,6 +24,8 @@ class MultiHeadAttentionHarness(NamesFailures, ModuleHarness):
     lesson = LESSON
     name = "MultiHeadAttention"
     title = "multi-head attention with q_proj, k_proj, v_proj and out_proj"
+    parameters_rule = ("the module's parameters must be exactly q_proj, k_proj, v_proj and "
+                       "out_proj, each nn.Linear(d_model, d_model, bias=bias)")
     # Self-attention cases have one input x (passed as query, key and value); cross-attention
     # cases have a query and a memory (passed as key and value), or three inputs. The inputs
     # present become gradient leaves in forward (see extra_grad_leaves).
@@ -106,13 +108,3 @@ class MultiHeadAttentionHarness(NamesFailures, ModuleHarness):
     def extra_grad_leaves(self, outputs: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         return {**getattr(self, "_leaves", {}), **super().extra_grad_leaves(outputs)}
 
-    def build(self, candidate: type, case: Case, inputs: dict[str, torch.Tensor],
-              dtype: torch.dtype) -> torch.nn.Module:
-        try:
-            return super().build(candidate, case, inputs, dtype)
-        except RuntimeError as exc:
-            if "state_dict" not in str(exc):
-                raise
-            raise RuntimeError("the module's parameters must be exactly q_proj, k_proj, v_proj "
-                               "and out_proj, each nn.Linear(d_model, d_model, bias=bias); "
-                               f"loading them failed: {str(exc).splitlines()[-1].strip()}") from None

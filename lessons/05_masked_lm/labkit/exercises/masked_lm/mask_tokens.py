@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from ...compare import ERROR_KEY, Mistake, Verdict
+from ...compare import ERROR_KEY, Mistake, Verdict, error_verdict
 from ...harness import MUTATED_KEY, Case, Harness
 from .. import register
 from ._common import (
@@ -205,9 +205,7 @@ class MaskTokensHarness(Harness):
         where = "a hidden case" if hidden else f"case '{case.name}'"
         context = f"mask_tokens on {where} ({case.describe})"
         if ERROR_KEY in got:
-            err = str(got[ERROR_KEY])
-            mid = "not_implemented" if err.startswith("NotImplementedError") else None
-            return Verdict(False, f"FAILED (error) {context}\nyour code raised {err}", mid, "error")
+            return error_verdict(str(got[ERROR_KEY]), context)
         found = self._problem(got, case)
         if found is None:
             return Verdict(True, f"passed: {context}")

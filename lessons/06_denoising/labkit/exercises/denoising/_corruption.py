@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from ...compare import ERROR_KEY, Mistake, Verdict
+from ...compare import ERROR_KEY, Mistake, Verdict, error_verdict
 from ...harness import MUTATED_KEY, Case, Harness
 from ._common import (
     COMMON_HINTS,
@@ -142,9 +142,7 @@ class _Corruption(Harness):
         where = "a hidden case" if hidden else f"case '{case.name}'"
         context = f"{self.name} on {where} ({case.describe})"
         if ERROR_KEY in got:
-            err = str(got[ERROR_KEY])
-            mid = "not_implemented" if err.startswith("NotImplementedError") else None
-            return Verdict(False, f"FAILED (error) {context}\nyour code raised {err}", mid, "error")
+            return error_verdict(str(got[ERROR_KEY]), context)
         found = self._problem(got, case, hidden)
         if found is None:
             return Verdict(True, f"passed: {context}")
