@@ -4,9 +4,7 @@ every randomised judge must pass."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -55,28 +53,6 @@ def modes() -> list[tuple[bool, int | None]]:
 def entries() -> dict[str, Entry]:
     """The lesson's catalogue entries by exercise name."""
     return {i.split("/", 1)[1]: get(i).entry for i in grader.list_exercises(LESSON)}
-
-
-@contextmanager
-def reference_outputs_cached() -> Iterator[None]:
-    """The reference's and the mistakes' outputs depend on the case alone: compute them once
-    per case (the randomised judges do not use them, but the engine computes them for
-    every check)."""
-    cache: dict = {}
-    original = engine.expected_and_mistakes
-
-    def cached(ex, case):
-        key = (ex.id, case.name, case.describe, json.dumps(case.args, sort_keys=True, default=str),
-               tuple((k, v.shape, float(v.double().sum())) for k, v in sorted(case.inputs.items())))
-        if key not in cache:
-            cache[key] = original(ex, case)
-        return cache[key]
-
-    engine.expected_and_mistakes = cached
-    try:
-        yield
-    finally:
-        engine.expected_and_mistakes = original
 
 
 def assert_judge_ignores_reference_draws(name: str, alternative: Callable) -> None:

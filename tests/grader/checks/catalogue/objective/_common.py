@@ -1,11 +1,8 @@
 """What lesson 07's test files share: the lesson's paths and ids, the visible and hidden
-modes, the cache of trusted outputs and the tolerance measurement."""
+modes and the tolerance measurement."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,29 +29,6 @@ def xid(name: str) -> str:
 def entries() -> dict[str, Entry]:
     """The lesson's catalogue entries by exercise name."""
     return {i.split("/", 1)[1]: get(i).entry for i in grader.list_exercises(LESSON)}
-
-
-@contextmanager
-def cached_trusted_outputs() -> Iterator[None]:
-    """Each check recomputes the reference and every mistake on its cases; the tests
-    check dozens of candidates on the same cases, so cache those outputs by exercise
-    and case contents (the verdicts themselves are not cached)."""
-    cache: dict[str, object] = {}
-    original = engine.expected_and_mistakes
-
-    def cached(ex, case):
-        h = hashlib.sha256(f"{ex.id}|{case.name}|{case.describe}|{sorted(case.args.items())}".encode())
-        for k in sorted(case.inputs):
-            h.update(k.encode())
-            h.update(case.inputs[k].contiguous().numpy().tobytes())
-        key = h.hexdigest()
-        if key not in cache:
-            cache[key] = original(ex, case)
-        return cache[key]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(engine, "expected_and_mistakes", cached)
-        yield
 
 
 def modes():
