@@ -35,6 +35,13 @@ def dr_off_by_one(tokens, *, generator=None):
     return torch.cat([head, body[start:], body[:start], tail])
 
 
+@mistake("start_never_zero", _dr("start_never_zero"))
+def dr_never_unrotated(tokens, *, generator=None):
+    head, body, tail = _parts(tokens)
+    start = int(torch.randint(1, len(body), (1,), generator=generator)) if len(body) > 1 else 0
+    return torch.cat([head, body.roll(-start), tail])
+
+
 @mistake("mutates_input", _dr("mutates_input"))
 def dr_in_place(tokens, *, generator=None):
     out = document_rotation(tokens, generator=generator)
@@ -53,5 +60,6 @@ def dr_fixed_seed(tokens, *, generator=None):
 
 
 ENTRY = Entry(f"{ID}/document_rotation", document_rotation, (
-    dr_reverse, dr_whole_sequence, dr_off_by_one, dr_in_place, dr_global_rng, dr_fixed_seed
+    dr_reverse, dr_whole_sequence, dr_off_by_one, dr_in_place, dr_global_rng, dr_fixed_seed,
+    dr_never_unrotated,
 ), points=1)

@@ -87,7 +87,14 @@ def td_fixed_seed(tokens, *, deletion_ratio=0.15, generator=None):
     return token_deletion(tokens, deletion_ratio=deletion_ratio, generator=torch.Generator().manual_seed(1))
 
 
+@mistake("count_rounded_down", _td("count_rounded_down"))
+def td_floor(tokens, *, deletion_ratio=0.15, generator=None):
+    head, body, tail = _parts(tokens)
+    chosen = _choose(len(body), int(deletion_ratio * len(body)), generator)  # floor, not ceil
+    return torch.cat([head, body[~chosen], tail])
+
+
 ENTRY = Entry(f"{ID}/token_deletion", token_deletion, (
     td_whole_sequence, td_count_whole, td_per_document, td_hardcoded, td_inverted, td_masks,
-    td_one_span, td_strip_ends, td_in_place, td_global_rng, td_fixed_seed
+    td_one_span, td_strip_ends, td_in_place, td_global_rng, td_fixed_seed, td_floor
 ), points=2)

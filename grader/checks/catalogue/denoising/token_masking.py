@@ -84,7 +84,14 @@ def tm_fixed_seed(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
                          generator=torch.Generator().manual_seed(0))
 
 
+@mistake("count_rounded_down", _tm("count_rounded_down"))
+def tm_floor(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    head, body, tail = _parts(tokens)
+    chosen = _choose(len(body), int(mask_ratio * len(body)), generator)  # floor, not ceil
+    return torch.cat([head, body.masked_fill(chosen, mask_token_id), tail])
+
+
 ENTRY = Entry(f"{ID}/token_masking", token_masking, (
     tm_whole_sequence, tm_count_whole, tm_hardcoded, tm_inverted, tm_bert_style, tm_deletes,
-    tm_strip_ends, tm_in_place, tm_global_rng, tm_fixed_seed
+    tm_strip_ends, tm_in_place, tm_global_rng, tm_fixed_seed, tm_floor
 ), points=2)

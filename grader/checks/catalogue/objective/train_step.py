@@ -57,9 +57,10 @@ def ts_clip_after_step(model, batch, loss_fn, optimizer, max_grad_norm):
     return loss.item()
 
 
-@mistake("clipping_not_applied", "the update was not clipped: call torch.nn.utils."
-         "clip_grad_norm_(model.parameters(), max_grad_norm) after loss.backward() and before "
-         "optimizer.step() (before backward there is nothing to clip yet).")
+@mistake("clipping_not_applied", "the update was not clipped: scale the gradients of all "
+         "the model's parameters together down to max_grad_norm (torch.nn.utils.clip_grad_norm_) "
+         "after loss.backward() and before optimizer.step() (before backward there is nothing "
+         "to clip yet).")
 def ts_no_clip(model, batch, loss_fn, optimizer, max_grad_norm):
     optimizer.zero_grad()
     loss = loss_fn(model, batch)

@@ -27,15 +27,6 @@ def rotation_roll(tokens, *, generator=None):
     return _join(head, torch.tensor(body).roll(-start).tolist(), tail)
 
 
-def rotation_fairseq(tokens, *, generator=None):
-    """fairseq's add_rolling_buffer: the offset is drawn from 1 .. n-1, never 0."""
-    head, body, tail = _split(tokens)
-    if len(body) < 2:
-        return tokens.clone()
-    start = int(torch.randint(1, len(body), (1,), generator=generator))
-    return _join(head, body[start:] + body[:start], tail)
-
-
 def rotation_right(tokens, *, generator=None):
     """Rotate to the right by a uniform shift: the start is uniform too."""
     head, body, tail = _split(tokens)
@@ -43,7 +34,7 @@ def rotation_right(tokens, *, generator=None):
     return _join(head, body[len(body) - shift:] + body[: len(body) - shift], tail)
 
 
-ALTERNATIVES = [document_rotation, rotation_roll, rotation_fairseq, rotation_right]
+ALTERNATIVES = [document_rotation, rotation_roll, rotation_right]
 
 
 @pytest.mark.parametrize("candidate", ALTERNATIVES, ids=lambda c: c.__name__)

@@ -3,6 +3,8 @@ hidden) and the checks of its randomised judge."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -30,15 +32,16 @@ def deletion_bernoulli(tokens, *, deletion_ratio=0.15, generator=None):
 def deletion_argsort(tokens, *, deletion_ratio=0.15, generator=None):
     """Keep the n - k positions with the largest uniforms, in their original order."""
     head, body, tail = _split(tokens)
-    k = round(deletion_ratio * len(body))
+    k = math.ceil(deletion_ratio * len(body) - 1e-9)
     keep = torch.rand(len(body), generator=generator).argsort()[k:].sort().values
     return _join(head, torch.tensor(body, dtype=torch.long)[keep].tolist(), tail)
 
 
 def deletion_python_loop(tokens, *, deletion_ratio=0.15, generator=None):
-    """A set of indices from randperm, a list comprehension; floor count."""
+    """A set of indices from randperm, a list comprehension; the count rounded up."""
     head, body, tail = _split(tokens)
-    gone = set(torch.randperm(len(body), generator=generator)[: int(deletion_ratio * len(body) + 1e-9)].tolist())
+    k = math.ceil(deletion_ratio * len(body) - 1e-9)
+    gone = set(torch.randperm(len(body), generator=generator)[:k].tolist())
     return _join(head, [t for i, t in enumerate(body) if i not in gone], tail)
 
 

@@ -31,20 +31,20 @@ def masking_bernoulli(tokens, *, mask_token_id, mask_ratio=0.15, generator=None)
     return _join(head, body.masked_fill(chosen, mask_token_id).tolist(), tail)
 
 
-def masking_argsort_round(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
-    """round(ratio * n) positions: the smallest of n uniforms."""
+def masking_argsort(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    """ceil(ratio * n) positions: the smallest of n uniforms."""
     head, body, tail = _split(tokens)
-    k = round(mask_ratio * len(body))
+    k = -int(-mask_ratio * len(body) // 1)  # ceil without math
     chosen = torch.rand(len(body), generator=generator).argsort()[:k].tolist()
     body = [mask_token_id if i in chosen else t for i, t in enumerate(body)]
     return _join(head, body, tail)
 
 
-def masking_multinomial_floor(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
-    """int(ratio * n) positions drawn by torch.multinomial without replacement."""
+def masking_multinomial(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    """ceil(ratio * n) positions drawn by torch.multinomial without replacement."""
     head, body, tail = _split(tokens)
     out = torch.tensor(body, dtype=torch.long)
-    k = int(mask_ratio * len(body) + 1e-9)
+    k = math.ceil(mask_ratio * len(body) - 1e-9)
     if k:
         out[torch.multinomial(torch.ones(len(body)), k, generator=generator)] = mask_token_id
     return _join(head, out.tolist(), tail)
@@ -60,8 +60,8 @@ def masking_isin_specials(tokens, *, mask_token_id, mask_ratio=0.15, generator=N
     return out
 
 
-ALTERNATIVES = [token_masking, masking_bernoulli, masking_argsort_round,
-                masking_multinomial_floor, masking_isin_specials]
+ALTERNATIVES = [token_masking, masking_bernoulli, masking_argsort, masking_multinomial,
+                masking_isin_specials]
 
 
 @pytest.mark.parametrize("candidate", ALTERNATIVES, ids=lambda c: c.__name__)
