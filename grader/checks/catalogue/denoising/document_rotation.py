@@ -7,7 +7,7 @@ import torch
 from grader.labkit.exercises.denoising.document_rotation import DOCUMENT_ROTATION_HINTS
 from reference.denoising import document_rotation
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID, _hint, _parts
 
 
@@ -59,7 +59,21 @@ def dr_fixed_seed(tokens, *, generator=None):
     return document_rotation(tokens, generator=torch.Generator().manual_seed(4))
 
 
+REQUIREMENTS = (
+    Requirement('the leading [CLS]/<s> and trailing [SEP]/</s> runs stay as they are; only the body between them is corrupted',
+                broken_by=('corrupts_boundary_tokens',)),
+    Requirement('every random choice comes from the given torch.Generator, so a seed reproduces the result and different seeds give different results',
+                broken_by=('ignores_generator', 'fixed_internal_seed')),
+    Requirement('the input tensor is not modified; a new tensor is returned',
+                broken_by=('mutates_input',)),
+    Requirement('the body is rotated: body[start:] then body[:start], order kept',
+                broken_by=('reverses_instead_of_rotating',)),
+    Requirement('the start is uniform over all n body positions, 0 (no change) included',
+                broken_by=('start_not_uniform', 'start_never_zero')),
+)
+
+
 ENTRY = Entry(f"{ID}/document_rotation", document_rotation, (
     dr_reverse, dr_whole_sequence, dr_off_by_one, dr_in_place, dr_global_rng, dr_fixed_seed,
     dr_never_unrotated,
-), points=1)
+), points=1, requirements=REQUIREMENTS)

@@ -7,7 +7,7 @@ import torch
 from grader.labkit.exercises.denoising.sentence_permutation import SENTENCE_PERMUTATION_HINTS
 from reference.denoising import sentence_permutation
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID, _hint, _parts
 
 
@@ -92,7 +92,25 @@ def sp_fixed_seed(tokens, *, sentence_end_ids, generator=None):
                                 generator=torch.Generator().manual_seed(3))
 
 
+REQUIREMENTS = (
+    Requirement('the leading [CLS]/<s> and trailing [SEP]/</s> runs stay as they are; only the body between them is corrupted',
+                broken_by=('corrupts_boundary_tokens',)),
+    Requirement('every random choice comes from the given torch.Generator, so a seed reproduces the result and different seeds give different results',
+                broken_by=('ignores_generator', 'fixed_internal_seed')),
+    Requirement('the input tensor is not modified; a new tensor is returned',
+                broken_by=('mutates_input',)),
+    Requirement('whole sentences move; the tokens inside a sentence keep their order',
+                broken_by=('shuffles_tokens',)),
+    Requirement('a sentence ends after each token whose id is in sentence_end_ids (any of them)',
+                broken_by=('end_id_starts_sentence', 'uses_one_end_id')),
+    Requirement('tokens after the last end id form one more sentence, which is kept',
+                broken_by=('drops_unterminated_sentence',)),
+    Requirement('every order of the sentences is equally likely, the original one included',
+                broken_by=('order_not_uniform',)),
+)
+
+
 ENTRY = Entry(f"{ID}/sentence_permutation", sentence_permutation, (
     sp_tokens, sp_whole_sequence, sp_split_before, sp_first_end_only, sp_drop_last,
     sp_rotate_sentences, sp_in_place, sp_global_rng, sp_fixed_seed
-), points=2)
+), points=2, requirements=REQUIREMENTS)

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from reference.denoising import seq2seq_loss
 
-from .. import Entry, mistake
+from .. import CLASS_AXIS_HINT, Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -88,8 +88,26 @@ def loss_misaligned(logits, labels, reduction="mean"):
     return F.cross_entropy(logits.transpose(0, 1).reshape(-1, v), labels.reshape(-1), reduction=reduction)
 
 
+@mistake("class_axis_not_last", CLASS_AXIS_HINT)
+def loss_class_axis(logits, labels, reduction="sum"):
+    return F.cross_entropy(logits, labels, ignore_index=-100, reduction=reduction)
+
+
+REQUIREMENTS = (
+    Requirement('logits (B, T, V) and labels (B, T) are aligned position by position (no extra shift)',
+                broken_by=('shifted_again', 'logits_labels_misaligned')),
+    Requirement('positions labelled -100 count for nothing, in the sum and in the count',
+                broken_by=('counts_ignored_positions',)),
+    Requirement("'sum' adds the cross-entropy of every target token",
+                broken_by=('mean_instead_of_sum', 'sum_averaged_over_batch')),
+    Requirement("'mean' divides that sum by the number of target tokens of the batch",
+                broken_by=('sum_instead_of_mean', 'mean_over_all_positions', 'mean_per_sequence')),
+    Requirement('the logits are raw scores: one log-softmax, over the vocabulary',
+                broken_by=('double_softmax', 'class_axis_not_last')),
+)
+
+
 ENTRY = Entry(f"{ID}/seq2seq_loss", seq2seq_loss, (
     loss_ignored_as_0, loss_mean_all, loss_mean_per_sequence, loss_always_sum,
     loss_always_mean, loss_sum_per_sequence, loss_shifted_again, loss_double_softmax,
-    loss_misaligned
-), points=2)
+    loss_misaligned, loss_class_axis), points=2, requirements=REQUIREMENTS)

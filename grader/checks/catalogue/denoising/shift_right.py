@@ -10,7 +10,7 @@ import torch
 from grader.labkit.exercises.denoising._common import COMMON_HINTS
 from reference.denoising import shift_right
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -84,7 +84,21 @@ def shift_in_place(labels, start_id, pad_id):
     return out
 
 
+REQUIREMENTS = (
+    Requirement('the decoder input starts with decoder_start_id, then the labels shifted right by one',
+                broken_by=('no_start_token', 'not_shifted', 'shifted_left', 'start_overwrites_first_label')),
+    Requirement("it keeps the labels' length: the last label is dropped",
+                broken_by=('keeps_last_label',)),
+    Requirement('-100 (ignored labels) become pad_id in the decoder input',
+                broken_by=('keeps_ignore_index', 'pads_with_zero')),
+    Requirement('decoder_start_id is the argument, not a fixed id',
+                broken_by=('hardcoded_start_id',)),
+    Requirement('the labels tensor is not modified',
+                broken_by=('mutates_input',)),
+)
+
+
 ENTRY = Entry(f"{ID}/shift_right", shift_right, (
     shift_pad_first, shift_keeps_minus_100, shift_left, shift_none, shift_overwrite,
     shift_too_long, shift_pad_zero, shift_start_5, shift_in_place
-), points=2)
+), points=2, requirements=REQUIREMENTS)

@@ -8,7 +8,7 @@ from grader.labkit.exercises.denoising.span_corruption import SPAN_CORRUPTION_HI
 from reference.denoising import span_corruption
 from reference.denoising.span_corruption import random_composition
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID, _hint, _parts
 
 
@@ -125,8 +125,26 @@ def sc_fixed_seed(tokens, *, sentinel_ids, noise_density=0.15, mean_span_length=
                            mean_span_length=mean_span_length, generator=torch.Generator().manual_seed(5))
 
 
+REQUIREMENTS = (
+    Requirement('the leading [CLS]/<s> and trailing [SEP]/</s> runs stay as they are; only the body between them is corrupted',
+                broken_by=('corrupts_boundary_tokens',)),
+    Requirement('every random choice comes from the given torch.Generator, so a seed reproduces the result and different seeds give different results',
+                broken_by=('ignores_generator', 'fixed_internal_seed')),
+    Requirement('the input tensor is not modified; a new tensor is returned',
+                broken_by=('mutates_input',)),
+    Requirement('each masked span is replaced by its own sentinel, taken in order from sentinel_ids',
+                broken_by=('reuses_one_sentinel', 'ignores_sentinel_ids')),
+    Requirement('the targets list each sentinel followed by the tokens it hides, and end with a final sentinel',
+                broken_by=('targets_without_sentinels', 'missing_final_sentinel', 'targets_miss_end_tokens')),
+    Requirement('spans are separated by at least one kept token',
+                broken_by=('spans_touch',)),
+    Requirement('span lengths follow mean_span_length; noise_density and mean_span_length are used',
+                broken_by=('ignores_mean_span_length', 'hardcoded_parameters')),
+)
+
+
 ENTRY = Entry(f"{ID}/span_corruption", span_corruption, (
     sc_one_sentinel, sc_no_final, sc_bare_targets, sc_sentinels_from_7, sc_whole_sequence,
     sc_tail_only_in_inputs, sc_touching, sc_length_one, sc_hardcoded, sc_in_place,
     sc_global_rng, sc_fixed_seed
-), points=3)
+), points=3, requirements=REQUIREMENTS)

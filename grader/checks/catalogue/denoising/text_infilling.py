@@ -8,7 +8,7 @@ from grader.labkit.exercises.denoising.text_infilling import TEXT_INFILLING_HINT
 from reference.denoising import text_infilling
 from reference.denoising.text_infilling import poisson_span_lengths
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID, _count, _hint, _parts
 
 
@@ -117,7 +117,23 @@ def ti_fixed_seed(tokens, *, mask_token_id, mask_ratio=0.3, poisson_lambda=3.0, 
                           poisson_lambda=poisson_lambda, generator=torch.Generator().manual_seed(2))
 
 
+REQUIREMENTS = (
+    Requirement('the leading [CLS]/<s> and trailing [SEP]/</s> runs stay as they are; only the body between them is corrupted',
+                broken_by=('corrupts_boundary_tokens',)),
+    Requirement('every random choice comes from the given torch.Generator, so a seed reproduces the result and different seeds give different results',
+                broken_by=('ignores_generator', 'fixed_internal_seed')),
+    Requirement('the input tensor is not modified; a new tensor is returned',
+                broken_by=('mutates_input',)),
+    Requirement('each span, whatever its length, becomes ONE mask token',
+                broken_by=('one_mask_per_token', 'deletes_without_mask')),
+    Requirement('span lengths are drawn from Poisson(lambda), zero-length spans included (they insert a mask)',
+                broken_by=('fixed_span_length', 'no_zero_length_spans')),
+    Requirement('the poisson_lambda and mask_ratio arguments are used',
+                broken_by=('hardcoded_lambda', 'hardcoded_ratio')),
+)
+
+
 ENTRY = Entry(f"{ID}/text_infilling", text_infilling, (
     ti_whole_sequence, ti_mask_per_token, ti_fixed_length, ti_no_zero, ti_hardcoded_lambda,
     ti_hardcoded_ratio, ti_no_mask, ti_in_place, ti_global_rng, ti_fixed_seed
-), points=3)
+), points=3, requirements=REQUIREMENTS)

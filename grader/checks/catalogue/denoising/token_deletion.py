@@ -7,7 +7,7 @@ import torch
 from grader.labkit.exercises.denoising.token_deletion import TOKEN_DELETION_HINTS
 from reference.denoising import token_deletion, token_masking
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID, _choose, _count, _hint, _parts
 
 
@@ -94,7 +94,27 @@ def td_floor(tokens, *, deletion_ratio=0.15, generator=None):
     return torch.cat([head, body[~chosen], tail])
 
 
+REQUIREMENTS = (
+    Requirement('the leading [CLS]/<s> and trailing [SEP]/</s> runs stay as they are; only the body between them is corrupted',
+                broken_by=('corrupts_boundary_tokens',)),
+    Requirement('every random choice comes from the given torch.Generator, so a seed reproduces the result and different seeds give different results',
+                broken_by=('ignores_generator', 'fixed_internal_seed')),
+    Requirement('the input tensor is not modified; a new tensor is returned',
+                broken_by=('mutates_input',)),
+    Requirement('chosen tokens are removed, not replaced by [MASK]',
+                broken_by=('masks_instead_of_deleting',)),
+    Requirement('k = ceil(deletion_ratio * n) of the n BODY tokens are deleted, in every document',
+                broken_by=('count_includes_boundary', 'count_rounded_down', 'ratio_inverted', 'ratio_per_document')),
+    Requirement('the deleted tokens are chosen uniformly at random, not as one span',
+                broken_by=('deletes_one_span',)),
+    Requirement('the deletion_ratio argument is used',
+                broken_by=('hardcoded_ratio',)),
+    Requirement('only leading/trailing boundary runs are protected; a sequence without them is all body',
+                broken_by=('assumes_boundary_tokens',)),
+)
+
+
 ENTRY = Entry(f"{ID}/token_deletion", token_deletion, (
     td_whole_sequence, td_count_whole, td_per_document, td_hardcoded, td_inverted, td_masks,
     td_one_span, td_strip_ends, td_in_place, td_global_rng, td_fixed_seed, td_floor
-), points=2)
+), points=2, requirements=REQUIREMENTS)

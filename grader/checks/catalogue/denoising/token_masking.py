@@ -7,7 +7,7 @@ import torch
 from grader.labkit.exercises.denoising.token_masking import TOKEN_MASKING_HINTS
 from reference.denoising import token_masking
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID, _choose, _count, _hint, _parts
 
 
@@ -91,7 +91,27 @@ def tm_floor(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
     return torch.cat([head, body.masked_fill(chosen, mask_token_id), tail])
 
 
+REQUIREMENTS = (
+    Requirement('the leading [CLS]/<s> and trailing [SEP]/</s> runs stay as they are; only the body between them is corrupted',
+                broken_by=('corrupts_boundary_tokens',)),
+    Requirement('every random choice comes from the given torch.Generator, so a seed reproduces the result and different seeds give different results',
+                broken_by=('ignores_generator', 'fixed_internal_seed')),
+    Requirement('the input tensor is not modified; a new tensor is returned',
+                broken_by=('mutates_input',)),
+    Requirement("the output has the input's length: chosen tokens are replaced, none removed",
+                broken_by=('changes_length',)),
+    Requirement('every chosen token becomes mask_token_id (no random or kept tokens)',
+                broken_by=('replaces_with_other_ids',)),
+    Requirement('k = ceil(mask_ratio * n) of the n BODY tokens are masked (n counts the body only)',
+                broken_by=('count_includes_boundary', 'count_rounded_down', 'ratio_inverted')),
+    Requirement('the mask_ratio argument is used',
+                broken_by=('hardcoded_ratio',)),
+    Requirement('only leading/trailing boundary runs are protected; a sequence without them is all body',
+                broken_by=('assumes_boundary_tokens',)),
+)
+
+
 ENTRY = Entry(f"{ID}/token_masking", token_masking, (
     tm_whole_sequence, tm_count_whole, tm_hardcoded, tm_inverted, tm_bert_style, tm_deletes,
     tm_strip_ends, tm_in_place, tm_global_rng, tm_fixed_seed, tm_floor
-), points=2)
+), points=2, requirements=REQUIREMENTS)

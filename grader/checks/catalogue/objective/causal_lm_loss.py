@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from reference.objectives import causal_lm_loss
 
-from .. import Entry, mistake
+from .. import CLASS_AXIS_HINT, Entry, Requirement, mistake
 from ._common import ID, SUM_OVER_VOCAB, _picked
 
 
@@ -122,7 +122,24 @@ def clm_wrong_axis(logits, input_ids, pad_id=0):
 def clm_mean_over_vocab(logits, input_ids, pad_id=0):
     return _clm(logits, input_ids, pad_id, reduce="vocab_mean")
 
+@mistake("class_axis_not_last", CLASS_AXIS_HINT)
+def clm_class_axis(logits, input_ids, pad_id=0):
+    return F.cross_entropy(logits[:, :-1], input_ids[:, 1:], ignore_index=pad_id)
+
+
+REQUIREMENTS = (
+    Requirement('logits at position t predict token t+1: drop the last logits and the first token',
+                broken_by=('no_shift', 'shift_wrong_direction', 'roll_wraps_around')),
+    Requirement('targets that are padding (pad_id, the argument) are not predicted',
+                broken_by=('padding_counted', 'pad_id_hardcoded', 'padding_mask_from_inputs')),
+    Requirement('the loss is the mean NLL over the predicted tokens of the batch',
+                broken_by=('sum_instead_of_mean', 'mean_over_all_positions', 'mean_per_sequence')),
+    Requirement('log-probabilities come from a log-softmax over the vocabulary axis',
+                broken_by=('no_log_softmax', 'softmax_wrong_axis', 'mean_over_vocab', 'class_axis_not_last')),
+)
+
+
 ENTRY = Entry(f"{ID}/causal_lm_loss", causal_lm_loss, (
     clm_no_shift, clm_wrong_direction, clm_roll, clm_padding_counted, clm_pad_hardcoded,
     clm_mask_from_inputs, clm_sum, clm_all_positions, clm_per_sequence, clm_no_log_softmax,
-    clm_wrong_axis, clm_mean_over_vocab), points=3)
+    clm_wrong_axis, clm_mean_over_vocab, clm_class_axis), points=3, requirements=REQUIREMENTS)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from reference.objectives import dataset_nll
 
-from .. import Entry, mistake
+from .. import CLASS_AXIS_HINT, Entry, Requirement, mistake
 from ._common import ID, SUM_OVER_VOCAB, _one_hot_mean, _picked, _token_log_probs
 
 
@@ -112,7 +112,30 @@ def nll_length_norm_padded(logits, targets, reduction="sum", ignore_index=-100):
 def nll_mean_over_vocab(logits, targets, reduction="sum", ignore_index=-100):
     return _nll(logits, targets, reduction, vocab_mean=True)
 
+@mistake("class_axis_not_last", CLASS_AXIS_HINT)
+def nll_class_axis(logits, targets, reduction="sum", ignore_index=-100):
+    return F.cross_entropy(logits, targets, ignore_index=ignore_index, reduction="sum")
+
+
+REQUIREMENTS = (
+    Requirement("the NLL is minus the sum of the targets' log-probabilities",
+                broken_by=('returns_log_likelihood',)),
+    Requirement('log-probabilities come from a log-softmax over the vocabulary',
+                broken_by=('no_log_softmax', 'mean_over_vocab', 'class_axis_not_last')),
+    Requirement('ignored (padding) targets count for nothing, in sums and in counts',
+                broken_by=('padding_counted', 'token_count_includes_padding')),
+    Requirement("'sum' is the total over the dataset",
+                broken_by=('sum_divided_by_batch',)),
+    Requirement("'mean' divides the total by the number of sequences",
+                broken_by=('mean_not_divided', 'mean_per_token_for_mean')),
+    Requirement("'token_mean' divides the total by the number of real target tokens",
+                broken_by=('token_mean_divided_by_batch',)),
+    Requirement("'length_normalized' averages each sequence's per-token NLL over the sequences",
+                broken_by=('length_normalized_is_token_mean', 'length_normalized_by_padded_length')),
+)
+
+
 ENTRY = Entry(f"{ID}/dataset_nll", dataset_nll, (
     nll_sign, nll_no_log_softmax, nll_padding_counted, nll_sum_divided, nll_mean_not_divided,
     nll_mean_is_token_mean, nll_token_mean_by_batch, nll_token_count_padding,
-    nll_length_norm_token_mean, nll_length_norm_padded, nll_mean_over_vocab), points=3)
+    nll_length_norm_token_mean, nll_length_norm_padded, nll_mean_over_vocab, nll_class_axis), points=3, requirements=REQUIREMENTS)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from reference.objectives import sequence_log_prob
 
-from .. import Entry, mistake
+from .. import CLASS_AXIS_HINT, Entry, Requirement, mistake
 from ._common import ID, SUM_OVER_VOCAB, _one_hot_mean, _picked, _token_log_probs
 
 
@@ -83,7 +83,27 @@ def slp_summed_over_batch(logits, targets, ignore_index=-100):
 def slp_shifted(logits, targets, ignore_index=-100):
     return _token_log_probs(logits[:, :-1], targets[:, 1:], ignore_index).sum(-1)
 
+@mistake("class_axis_not_last", CLASS_AXIS_HINT)
+def slp_class_axis(logits, targets, ignore_index=-100):
+    nll = F.cross_entropy(logits, targets, ignore_index=ignore_index, reduction="none")
+    return -nll.sum(-1)
+
+
+REQUIREMENTS = (
+    Requirement('log p(y) is the SUM of the log-probabilities of the targets (chain rule), one value per sequence',
+                broken_by=('mean_instead_of_sum', 'product_of_probabilities', 'summed_over_batch')),
+    Requirement('log-probabilities come from a log-softmax over the vocabulary axis',
+                broken_by=('no_log_softmax', 'log_softmax_wrong_axis', 'mean_over_vocab', 'class_axis_not_last')),
+    Requirement('targets equal to ignore_index add nothing; ignore_index is the argument',
+                broken_by=('ignore_index_not_handled', 'ignored_positions_counted', 'ignore_index_hardcoded')),
+    Requirement('it returns the log-probability (negative), not the NLL',
+                broken_by=('returns_nll',)),
+    Requirement('logits and targets are already aligned: no shift',
+                broken_by=('shifted_again',)),
+)
+
+
 ENTRY = Entry(f"{ID}/sequence_log_prob", sequence_log_prob, (
     slp_no_log_softmax, slp_product, slp_wrong_axis, slp_hardcoded, slp_counted,
     slp_not_handled, slp_returns_nll, slp_mean, slp_mean_over_vocab, slp_summed_over_batch,
-    slp_shifted), points=2)
+    slp_shifted, slp_class_axis), points=2, requirements=REQUIREMENTS)

@@ -15,7 +15,7 @@ from torch.nn.utils import clip_grad_norm_, clip_grad_value_
 from grader.labkit.exercises.objective.train_step import TRAIN_STEP_HINTS
 from reference.training import train_step_loss
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -139,7 +139,17 @@ def ts_always_rescaled(model, batch, loss_fn, optimizer, max_grad_norm):
     return loss.item()
 
 
+REQUIREMENTS = (
+    Requirement('the order is zero_grad, forward and loss, backward, clip, step',
+                broken_by=('step_before_backward', 'no_zero_grad', 'clip_after_step', 'returns_before_update')),
+    Requirement('gradients are clipped by their global norm to max_grad_norm (the argument), all parameters together',
+                broken_by=('clipping_not_applied', 'clip_by_value', 'clip_each_parameter', 'max_norm_hardcoded', 'always_rescaled')),
+    Requirement("it returns the batch's loss as a Python float",
+                broken_by=('returns_tensor',)),
+)
+
+
 ENTRY = Entry(f"{ID}/train_step", train_step_loss, (
     ts_step_before_backward, ts_no_zero_grad, ts_clip_after_step, ts_no_clip, ts_returns_early,
     ts_returns_tensor, ts_clip_value, ts_clip_each, ts_hardcoded, ts_always_rescaled),
-    points=3)
+    points=3, requirements=REQUIREMENTS)

@@ -1,0 +1,116 @@
+"""Lesson 06: wrong answers written from the notebook's spec (see the package docstring)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+SPECIAL = 15  # ids 0..14 are the course's special tokens
+
+
+def _split(tokens: torch.Tensor) -> tuple[list[int], list[int], list[int]]:
+    xs = tokens.tolist()
+    i = 0
+    while i < len(xs) and xs[i] in (2, 5):  # [CLS], <s>
+        i += 1
+    j = len(xs)
+    while j > i and xs[j - 1] in (3, 6):  # [SEP], </s>
+        j -= 1
+    return xs[:i], xs[i:j], xs[j:]
+
+
+def _join(*parts: list[int]) -> torch.Tensor:
+    return torch.tensor([t for p in parts for t in p], dtype=torch.long)
+
+
+def masking_round(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    head, body, tail = _split(tokens)
+    k = round(mask_ratio * len(body))
+    chosen = set(torch.rand(len(body), generator=generator).argsort()[:k].tolist())
+    return _join(head, [mask_token_id if i in chosen else t for i, t in enumerate(body)], tail)
+
+
+def masking_floor_multinomial(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    head, body, tail = _split(tokens)
+    out = torch.tensor(body, dtype=torch.long)
+    k = int(mask_ratio * len(body))
+    if k:
+        out[torch.multinomial(torch.ones(len(body)), k, generator=generator)] = mask_token_id
+    return _join(head, out.tolist(), tail)
+
+
+def masking_whole_sequence(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    out = tokens.clone()
+    k = math.ceil(mask_ratio * len(tokens))
+    out[torch.randperm(len(tokens), generator=generator)[:k]] = mask_token_id
+    return out
+
+
+def masking_fixed_ratio(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    head, body, tail = _split(tokens)
+    k = math.ceil(0.15 * len(body))
+    chosen = set(torch.randperm(len(body), generator=generator)[:k].tolist())
+    return _join(head, [mask_token_id if i in chosen else t for i, t in enumerate(body)], tail)
+
+
+def deletion_floor(tokens, *, deletion_ratio=0.15, generator=None):
+    head, body, tail = _split(tokens)
+    gone = set(torch.randperm(len(body), generator=generator)[:int(deletion_ratio * len(body))]
+               .tolist())
+    return _join(head, [t for i, t in enumerate(body) if i not in gone], tail)
+
+
+def deletion_round(tokens, *, deletion_ratio=0.15, generator=None):
+    head, body, tail = _split(tokens)
+    k = round(deletion_ratio * len(body))
+    keep = sorted(torch.rand(len(body), generator=generator).argsort()[k:].tolist())
+    return _join(head, [body[i] for i in keep], tail)
+
+
+def deletion_as_mask(tokens, *, deletion_ratio=0.15, generator=None):
+    head, body, tail = _split(tokens)
+    k = math.ceil(deletion_ratio * len(body))
+    chosen = set(torch.randperm(len(body), generator=generator)[:k].tolist())
+    return _join(head, [4 if i in chosen else t for i, t in enumerate(body)], tail)
+
+
+def rotation_fairseq(tokens, *, generator=None):
+    """fairseq's offset from 1 .. n-1: the document never stays as it was."""
+    head, body, tail = _split(tokens)
+    if len(body) < 2:
+        return tokens.clone()
+    start = int(torch.randint(1, len(body), (1,), generator=generator))
+    return _join(head, body[start:] + body[:start], tail)
+
+
+def rotation_reversed(tokens, *, generator=None):
+    head, body, tail = _split(tokens)
+    return _join(head, body[::-1], tail)
+
+
+def rotation_short_range(tokens, *, generator=None):
+    head, body, tail = _split(tokens)
+    start = int(torch.randint(0, max(len(body) - 1, 1), (1,), generator=generator))
+    return _join(head, body[start:] + body[:start], tail)
+
+
+def rotation_global_rng(tokens, *, generator=None):
+    head, body, tail = _split(tokens)
+    start = int(torch.randint(len(body), (1,)))
+    return _join(head, body[start:] + body[:start], tail)
+
+
+WRONG = [
+    ("token_masking", masking_round, "count_rounded_down"),
+    ("token_masking", masking_floor_multinomial, "count_rounded_down"),
+    ("token_masking", masking_whole_sequence, "corrupts_boundary_tokens"),
+    ("token_masking", masking_fixed_ratio, "hardcoded_ratio"),
+    ("token_deletion", deletion_floor, "count_rounded_down"),
+    ("token_deletion", deletion_round, "count_rounded_down"),
+    ("token_deletion", deletion_as_mask, "masks_instead_of_deleting"),
+    ("document_rotation", rotation_fairseq, "start_never_zero"),
+    ("document_rotation", rotation_reversed, "reverses_instead_of_rotating"),
+    ("document_rotation", rotation_short_range, "start_not_uniform"),
+    ("document_rotation", rotation_global_rng, "ignores_generator"),
+]
