@@ -125,6 +125,14 @@ def sc_fixed_seed(tokens, *, sentinel_ids, noise_density=0.15, mean_span_length=
                            mean_span_length=mean_span_length, generator=torch.Generator().manual_seed(5))
 
 
+@mistake("assumes_consecutive_sentinels", _sc("assumes_consecutive_sentinels"))
+def sc_consecutive(tokens, *, sentinel_ids, noise_density=0.15, mean_span_length=3.0,
+                   generator=None):
+    return _t5(tokens, sentinel_ids=sentinel_ids, noise_density=noise_density,
+               mean_span_length=mean_span_length, generator=generator,
+               sentinel=lambda i: list(sentinel_ids)[0] + i)
+
+
 REQUIREMENTS = (
     Requirement('the leading [CLS]/<s> and trailing [SEP]/</s> runs stay as they are; only the body between them is corrupted',
                 broken_by=('corrupts_boundary_tokens',)),
@@ -133,7 +141,8 @@ REQUIREMENTS = (
     Requirement('the input tensor is not modified; a new tensor is returned',
                 broken_by=('mutates_input',)),
     Requirement('each masked span is replaced by its own sentinel, taken in order from sentinel_ids',
-                broken_by=('reuses_one_sentinel', 'ignores_sentinel_ids')),
+                broken_by=('reuses_one_sentinel', 'ignores_sentinel_ids',
+                           'assumes_consecutive_sentinels')),
     Requirement('the targets list each sentinel followed by the tokens it hides, and end with a final sentinel',
                 broken_by=('targets_without_sentinels', 'missing_final_sentinel', 'targets_miss_end_tokens')),
     Requirement('spans are separated by at least one kept token',
@@ -146,5 +155,4 @@ REQUIREMENTS = (
 ENTRY = Entry(f"{ID}/span_corruption", span_corruption, (
     sc_one_sentinel, sc_no_final, sc_bare_targets, sc_sentinels_from_7, sc_whole_sequence,
     sc_tail_only_in_inputs, sc_touching, sc_length_one, sc_hardcoded, sc_in_place,
-    sc_global_rng, sc_fixed_seed
-), points=3, requirements=REQUIREMENTS)
+    sc_global_rng, sc_fixed_seed, sc_consecutive), points=3, requirements=REQUIREMENTS)

@@ -101,6 +101,30 @@ def rotation_global_rng(tokens, *, generator=None):
     return _join(head, body[start:] + body[:start], tail)
 
 
+def span_corruption_counting_ids(tokens, *, sentinel_ids, noise_density=0.15,
+                                 mean_span_length=3.0, generator=None):
+    """The T5 rule followed exactly, but span i's sentinel taken as sentinel_ids[0] + i."""
+    head, body, tail = _split(tokens)
+    n = len(body)
+    num_noise = min(max(round(noise_density * n), 1), n - 1)
+    num_spans = min(max(1, round(num_noise / mean_span_length)), num_noise, n - num_noise + 1)
+    starts = sorted(torch.randperm(n - num_noise - 1, generator=generator)[:num_spans].tolist()) \
+        if n - num_noise - 1 >= num_spans else list(range(num_spans))
+    lengths = [num_noise // num_spans + (i < num_noise % num_spans) for i in range(num_spans)]
+    inputs, targets, pos, kept = list(head), [], 0, 0
+    for i, (start, length) in enumerate(zip(starts, lengths, strict=True)):
+        gap = start + 1 - kept
+        inputs += body[pos: pos + gap]
+        pos += gap
+        kept += gap
+        inputs.append(sentinel_ids[0] + i)
+        targets += [sentinel_ids[0] + i] + body[pos: pos + length]
+        pos += length
+    inputs += body[pos:] + tail
+    targets += [sentinel_ids[0] + num_spans] + tail
+    return _join(inputs), _join(targets)
+
+
 WRONG = [
     ("token_masking", masking_round, "count_rounded_down"),
     ("token_masking", masking_floor_multinomial, "count_rounded_down"),
@@ -113,4 +137,5 @@ WRONG = [
     ("document_rotation", rotation_reversed, "reverses_instead_of_rotating"),
     ("document_rotation", rotation_short_range, "start_not_uniform"),
     ("document_rotation", rotation_global_rng, "ignores_generator"),
+    ("span_corruption", span_corruption_counting_ids, "assumes_consecutive_sentinels"),
 ]
