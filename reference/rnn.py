@@ -1,9 +1,9 @@
 """Sequence-to-sequence with recurrent networks (lesson 01).
 
-Book: *Foundations of LLMs* ch. 1, the encoder-decoder architecture before
-Transformers. The encoder reads embedded tokens x_1..x_T and updates a hidden
-state h_t = f(h_{t-1}, x_t); a mapping m squeezes all states into one context
-vector c = m(h_1, ..., h_T); the decoder updates s_t = g(s_{t-1}, y_{t-1}, c)
+Source: *Large Language Models: A Deep Dive*, ch. 2, through the course's encoder-decoder
+notes: the encoder-decoder architecture before Transformers. The encoder reads embedded
+tokens x_1..x_T and updates a hidden state h_t = f(h_{t-1}, x_t); a mapping m squeezes
+all states into one context vector c = m(h_1, ..., h_T); the decoder updates s_t = g(s_{t-1}, y_{t-1}, c)
 and predicts p(y_t | y_<t, c) = softmax(W_o s_t + b_o). Training feeds the
 decoder the true previous tokens (teacher forcing: ``teacher_forcing_batch`` builds
 its inputs and labels) and minimises the teacher-forced loss
@@ -220,7 +220,7 @@ def teacher_forcing_batch(tgt_ids: Tensor, bos_id: int = BOS_ID,
 def teacher_forced_loss(logits: Tensor, labels: Tensor, reduction: str = "sum") -> Tensor:
     """L = -sum_t log p(y_t | y_<t, c), over every position whose label is not -100.
 
-    ``logits`` (B, T, V), ``labels`` (B, T). ``"sum"`` is the book's L summed over
+    ``logits`` (B, T, V), ``labels`` (B, T). ``"sum"`` is the notes' L summed over
     the batch; ``"mean"`` divides by the number of labelled tokens (0, not NaN,
     when there are none, as everywhere in ``reference``).
     """

@@ -16,7 +16,7 @@ from reference.attention import (
     split_heads,
 )
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 from .merge_heads import merge_no_transpose
 from .scaled_dot_product_attention import sdpa_mask_flipped, sdpa_missing_scale
@@ -141,7 +141,28 @@ class MHAMaskFlipped(_MHA):
         return sdpa_mask_flipped.fn(q, k, v, mask)
 
 
+@mistake("heads_summed", "the heads' outputs are CONCATENATED before out_proj (E = H * Dh "
+         "features), not added up: merge them as in merge_heads.")
+class MHAHeadsSummed(_MHA):
+    def merge(self, x):
+        return x.sum(dim=1)  # (B, T, Dh): out_proj cannot take it
+
+
 ENTRY = Entry(f"{ID}/MultiHeadAttention", MultiHeadAttention, (
     MHAMissingOutProj, MHAQueryForKeysValues, MHAValueFromKey, MHAAveragedWeights,
     MHAScaleByDModel, MHAMaskMisaligned, MHASplitNoTranspose, MHAMergeNoTranspose,
-    MHAMissingScale, MHAMaskFlipped), points=3)
+    MHAMissingScale, MHAMaskFlipped, MHAHeadsSummed), points=3,
+    requirements=(
+        Requirement("q, k and v are q_proj(query), k_proj(key), v_proj(value)",
+                    broken_by=("query_for_keys_values", "value_from_key")),
+        Requirement("split into heads of size Dh = d_model / num_heads and merge them back by "
+                    "concatenation", broken_by=("split_heads_without_transpose",
+                                                "merge_heads_without_transpose", "heads_summed")),
+        Requirement("each head's scores are scaled by 1/sqrt(Dh)",
+                    broken_by=("scale_by_d_model", "attention_missing_scale")),
+        Requirement("the mask (True = may attend) applies to every head of its own sequence",
+                    broken_by=("mask_misaligned_with_batch", "attention_mask_flipped")),
+        Requirement("the merged heads go through out_proj", broken_by=("missing_out_proj",)),
+        Requirement("return (output (B, T, E), weights of every head (B, H, T, S))",
+                    broken_by=("weights_averaged_over_heads",)),
+    ))

@@ -7,7 +7,7 @@ import torch
 
 from reference.masks import causal_mask
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -36,4 +36,9 @@ def causal_mask_float(size):
 
 
 ENTRY = Entry(f"{ID}/causal_mask", causal_mask, (
-    causal_mask_upper, causal_mask_no_diagonal, causal_mask_flipped, causal_mask_float), points=1)
+    causal_mask_upper, causal_mask_no_diagonal, causal_mask_flipped, causal_mask_float), points=1,
+    requirements=(
+        Requirement("query i may attend keys j <= i: True on and below the diagonal",
+                    broken_by=("upper_triangle", "excludes_diagonal", "polarity_flipped")),
+        Requirement("a (size, size) bool tensor", broken_by=("mask_not_bool",)),
+    ))

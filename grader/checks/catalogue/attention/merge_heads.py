@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reference.attention import merge_heads
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -38,6 +38,21 @@ def merge_view_after_transpose(x):
     return x.transpose(1, 2).view(b, t, h * d)  # (B, T, H, Dh) is not contiguous: .view raises
 
 
+@mistake("heads_summed", "the heads are CONCATENATED, not added: each position's vector is "
+         "head 0's Dh features followed by head 1's, and so on, E = H * Dh numbers in all. "
+         "Summing over the head axis leaves Dh numbers and mixes the heads together.")
+def merge_summed(x):
+    return x.sum(dim=1)  # (B, T, Dh)
+
+
 ENTRY = Entry(f"{ID}/merge_heads", merge_heads, (
-    merge_no_transpose, merge_interleaved, merge_not_flattened, merge_view_after_transpose),
-    points=1)
+    merge_no_transpose, merge_interleaved, merge_not_flattened, merge_view_after_transpose,
+    merge_summed), points=1,
+    requirements=(
+        Requirement("the heads are concatenated in order along the features, head-major",
+                    broken_by=("heads_interleaved", "reshape_without_transpose", "heads_summed")),
+        Requirement("the result is (B, T, E) with E = H * Dh",
+                    broken_by=("not_flattened", "heads_summed")),
+        Requirement("works on the non-contiguous transposed tensor (reshape, not view)",
+                    broken_by=("view_after_transpose",)),
+    ))

@@ -7,7 +7,7 @@ import torch
 
 from reference.masks import padding_mask
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -45,4 +45,11 @@ def padding_mask_expanded(input_ids, pad_id):
 
 ENTRY = Entry(f"{ID}/padding_mask", padding_mask, (
     padding_mask_flipped, padding_mask_pad_zero, padding_mask_lengths, padding_mask_long,
-    padding_mask_expanded), points=1)
+    padding_mask_expanded), points=1,
+    requirements=(
+        Requirement("True at real tokens, False at padding",
+                    broken_by=("polarity_flipped", "assumes_right_padding")),
+        Requirement("padding is input_ids == pad_id, the argument",
+                    broken_by=("hardcoded_pad_zero",)),
+        Requirement("a plain (B, T) bool tensor", broken_by=("mask_not_bool", "expanded_too_early")),
+    ))

@@ -13,7 +13,7 @@ from grader.labkit.exercises.attention.scaled_dot_product_attention import (
 )
 from reference.attention import scaled_dot_product_attention
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -109,7 +109,33 @@ def sdpa_nan_gradient(q, k, v, mask=None):
     return weights @ v, weights
 
 
+@mistake("sigmoid_instead_of_softmax", "the weights come from a SOFTMAX over the keys, so each "
+         "query's weights are positive and sum to 1; a sigmoid scores every key on its own and "
+         "the weights no longer form a distribution.")
+def sdpa_sigmoid(q, k, v, mask=None):
+    scores = _scores(q, k, _scale(q))
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.sigmoid(scores)
+    return weights @ v, weights  # (B, H, T, Dh), (B, H, T, S)
+
+
 ENTRY = Entry(f"{ID}/scaled_dot_product_attention", scaled_dot_product_attention, (
     sdpa_missing_scale, sdpa_scale_by_dk, sdpa_softmax_wrong_axis, sdpa_mask_flipped,
     sdpa_mask_ignored, sdpa_masked_fill_zero, sdpa_mask_after_softmax,
-    sdpa_uniform_on_masked_row, sdpa_nan_on_masked_row, sdpa_nan_gradient), points=3)
+    sdpa_uniform_on_masked_row, sdpa_nan_on_masked_row, sdpa_nan_gradient, sdpa_sigmoid),
+    points=3,
+    requirements=(
+        Requirement("scores are q k^T divided by sqrt(d_k), the size of q's last axis",
+                    broken_by=("missing_scale", "scale_by_dk")),
+        Requirement("weights are a softmax over the keys (the last axis)",
+                    broken_by=("softmax_wrong_axis", "sigmoid_instead_of_softmax")),
+        Requirement("where the mask is False (True = may attend) the weight is 0, the others "
+                    "sharing all the weight",
+                    broken_by=("mask_polarity_flipped", "mask_ignored", "masked_fill_zero",
+                               "mask_after_softmax")),
+        Requirement("a fully masked query row gets zero weights and a zero output, with finite "
+                    "gradients",
+                    broken_by=("uniform_on_fully_masked_row", "nan_on_fully_masked_row",
+                               "nan_gradient_on_fully_masked_row")),
+    ))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reference.attention import split_heads
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -39,4 +39,11 @@ def split_wrong_permute(x, num_heads):
 
 
 ENTRY = Entry(f"{ID}/split_heads", split_heads, (
-    split_no_transpose, split_interleaved, split_forgot_transpose, split_wrong_permute), points=1)
+    split_no_transpose, split_interleaved, split_forgot_transpose, split_wrong_permute), points=1,
+    requirements=(
+        Requirement("head h gets the contiguous features h*Dh .. (h+1)*Dh - 1 of each position",
+                    broken_by=("heads_interleaved", "reshape_without_transpose")),
+        Requirement("the result is (B, H, T, Dh)",
+                    broken_by=("forgot_transpose", "wrong_permute_order",
+                               "reshape_without_transpose")),
+    ))

@@ -7,7 +7,7 @@ from torch import Tensor
 
 from reference.rnn import RNNDecoder
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -108,4 +108,21 @@ DECODER_MISTAKES = (DecoderContextOnlyAtStart, DecoderNoContext, DecoderZeroStar
                     DecoderStateNotCarried, DecoderFreeRunning, DecoderLogitsFromPrevious,
                     DecoderSoftmax, DecoderNoTanh, DecoderTimeFirst)
 
-ENTRY = Entry(f"{ID}/RNNDecoder", RNNDecoder, DECODER_MISTAKES, points=3)
+REQUIREMENTS = (
+    Requirement("s_t = tanh(W_y e(y_{t-1}) + W_s s_{t-1} + W_c c + b): the context enters every "
+                "step through context_to_hidden",
+                broken_by=("context_not_fed_each_step", "ignores_context", "missing_tanh")),
+    Requirement("the loop starts from self.init_state(context) (s_0 = c)",
+                broken_by=("zero_initial_state", "ignores_context")),
+    Requirement("each step's new state is carried to the next step",
+                broken_by=("state_not_carried",)),
+    Requirement("teacher forcing: step t reads the true previous token tgt_in[:, t]",
+                broken_by=("feeds_own_predictions",)),
+    Requirement("step returns (state, logits) with logits = output(s_t), raw (no softmax)",
+                broken_by=("logits_from_previous_state", "softmax_in_step")),
+    Requirement("forward returns the logits of every step, batch first, (B, T, V)",
+                broken_by=("logits_stacked_time_first",)),
+)
+
+ENTRY = Entry(f"{ID}/RNNDecoder", RNNDecoder, DECODER_MISTAKES, points=3,
+              requirements=REQUIREMENTS)

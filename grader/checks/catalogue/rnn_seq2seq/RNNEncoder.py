@@ -7,7 +7,7 @@ from torch import Tensor
 
 from reference.rnn import RNNEncoder
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -96,7 +96,39 @@ class EncoderLastOnly(_Encoder):
         return states[-1]  # (B, H)
 
 
-ENCODER_MISTAKES = (EncoderNoRecurrence, EncoderPaddingUpdates, EncoderPaddingZeroes,
-                    EncoderPadZero, EncoderNoTanh, EncoderRelu, EncoderTimeFirst, EncoderLastOnly)
+@mistake("padded_output_not_kept", "the state carried to the next step is right, but the state "
+         "you OUTPUT at a padded position is the freshly computed one: at padding the output "
+         "must be the kept state too, h_t = h_{t-1}, so store the state after the padding rule.")
+class EncoderPaddedOutputNew(_Encoder):
+    def forward(self, src_ids):
+        x, real = self.embedding(src_ids), self.real(src_ids)  # (B, T, E), (B, T)
+        h = x.new_zeros(src_ids.shape[0], self.hidden_size)  # (B, H)
+        states = []
+        for t in range(src_ids.shape[1]):
+            h_new = self.new_state(x[:, t], h)
+            h = self.keep(h_new, h, real[:, t])
+            states.append(h_new)
+        return self.stack(states)
 
-ENTRY = Entry(f"{ID}/RNNEncoder", RNNEncoder, ENCODER_MISTAKES, points=3)
+
+ENCODER_MISTAKES = (EncoderNoRecurrence, EncoderPaddingUpdates, EncoderPaddingZeroes,
+                    EncoderPadZero, EncoderNoTanh, EncoderRelu, EncoderTimeFirst, EncoderLastOnly,
+                    EncoderPaddedOutputNew)
+
+REQUIREMENTS = (
+    Requirement("h_t = tanh(W_x x_t + W_h h_{t-1} + b): input_to_hidden on x_t plus "
+                "hidden_to_hidden on the previous state",
+                broken_by=("forgets_previous_state",)),
+    Requirement("the nonlinearity is tanh", broken_by=("missing_tanh", "relu_instead_of_tanh")),
+    Requirement("at a padded position the state is carried over unchanged (h_t = h_{t-1}), "
+                "both for the next step and in the output",
+                broken_by=("padding_updates_state", "padding_resets_state",
+                           "padded_output_not_kept")),
+    Requirement("the padding is wherever src_ids == self.pad_id (not always 0, either side)",
+                broken_by=("hardcoded_pad_zero",)),
+    Requirement("return the states of all time steps, batch first, (B, T, H)",
+                broken_by=("states_stacked_time_first", "returns_last_state_only")),
+)
+
+ENTRY = Entry(f"{ID}/RNNEncoder", RNNEncoder, ENCODER_MISTAKES, points=3,
+              requirements=REQUIREMENTS)

@@ -8,7 +8,7 @@ from torch import Tensor
 
 from reference.rnn import context_vector
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -87,4 +87,17 @@ def context_mean_wrong_axis(hidden_states, mode="last", mask=None):
 CONTEXT_MISTAKES = (context_last_position, context_from_lengths, context_first, context_mean_all,
                     context_mean_by_t, context_mean_wrong_axis)
 
-ENTRY = Entry(f"{ID}/context_vector", context_vector, CONTEXT_MISTAKES, points=2)
+REQUIREMENTS = (
+    Requirement("'last' is the state at the last REAL token of each row (mask True), whatever "
+                "the side of the padding",
+                broken_by=("last_ignores_padding", "assumes_right_padding",
+                           "first_state_instead_of_last")),
+    Requirement("'mean' averages the states at real tokens only, divided by each row's number "
+                "of real tokens",
+                broken_by=("mean_includes_padding", "mean_divides_by_full_length")),
+    Requirement("return one H-sized vector per sentence, (B, H)",
+                broken_by=("mean_over_wrong_axis",)),
+)
+
+ENTRY = Entry(f"{ID}/context_vector", context_vector, CONTEXT_MISTAKES, points=2,
+              requirements=REQUIREMENTS)

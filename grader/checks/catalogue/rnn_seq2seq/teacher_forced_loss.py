@@ -9,7 +9,7 @@ from torch import Tensor
 
 from reference.rnn import teacher_forced_loss
 
-from .. import Entry, mistake
+from .. import CLASS_AXIS_HINT, Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -97,8 +97,40 @@ def loss_positive(logits, labels, reduction="sum"):
     return -teacher_forced_loss(logits, labels, reduction)
 
 
+@mistake("missing_log_softmax", "the logits are not log-probabilities: take log_softmax over "
+         "the vocabulary before picking the label's entry (or let F.cross_entropy do it). "
+         "-logit of the label ignores every other word's score.")
+def loss_missing_log_softmax(logits, labels, reduction="sum"):
+    keep = labels != -100  # (B, T)
+    picked = logits.gather(-1, labels.clamp(min=0)[..., None])[..., 0]  # (B, T)
+    total = -(picked * keep).sum()
+    return total if reduction == "sum" else total / keep.sum()
+
+
+@mistake("class_axis_not_last", CLASS_AXIS_HINT)
+def loss_class_axis(logits, labels, reduction="sum"):
+    return F.cross_entropy(logits, labels, reduction=reduction)
+
+
 LOSS_MISTAKES = (loss_pads_as_class_0, loss_pads_summed, loss_always_mean, loss_always_sum,
                  loss_mean_all_positions, loss_mean_per_sequence, loss_sum_per_sentence,
-                 loss_double_softmax, loss_nll_probabilities, loss_wrong_axis, loss_positive)
+                 loss_double_softmax, loss_nll_probabilities, loss_wrong_axis, loss_positive,
+                 loss_missing_log_softmax, loss_class_axis)
 
-ENTRY = Entry(f"{ID}/teacher_forced_loss", teacher_forced_loss, LOSS_MISTAKES, points=2)
+REQUIREMENTS = (
+    Requirement("positions labelled -100 count in neither the sum nor the number of tokens",
+                broken_by=("pads_as_class_0", "loss_over_pad_positions",
+                           "mean_over_all_positions")),
+    Requirement("'sum' is the total -log p over every real target token of the batch",
+                broken_by=("always_mean", "sum_divided_by_batch")),
+    Requirement("'mean' divides that total by the number of real target tokens of the batch",
+                broken_by=("always_sum", "mean_per_sequence", "mean_over_all_positions")),
+    Requirement("log p comes from a log-softmax of the raw logits over the vocabulary (last) "
+                "axis",
+                broken_by=("double_softmax", "nll_of_probabilities", "softmax_over_wrong_axis",
+                           "missing_log_softmax", "class_axis_not_last")),
+    Requirement("the loss is the NEGATIVE log-likelihood", broken_by=("missing_minus_sign",)),
+)
+
+ENTRY = Entry(f"{ID}/teacher_forced_loss", teacher_forced_loss, LOSS_MISTAKES, points=2,
+              requirements=REQUIREMENTS)

@@ -8,7 +8,7 @@ from torch import Tensor
 
 from reference.rnn import teacher_forcing_batch
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -87,5 +87,16 @@ TEACHER_FORCING_MISTAKES = (tf_no_shift, tf_missing_bos, tf_shifted_left, tf_lab
                             tf_pads_in_labels, tf_minus_100, tf_hardcoded_bos, tf_hardcoded_pad,
                             tf_mutates)
 
+REQUIREMENTS = (
+    Requirement("tgt_in is the targets shifted right by one behind <s>, the last column dropped",
+                broken_by=("no_shift", "missing_bos", "shifted_left")),
+    Requirement("the labels are the targets themselves, -100 where the target is padding",
+                broken_by=("labels_shifted_too", "loss_over_pad_positions")),
+    Requirement("tgt_in holds valid token ids (no -100)", broken_by=("minus_100_in_inputs",)),
+    Requirement("use the bos_id and pad_id arguments, not fixed ids",
+                broken_by=("hardcoded_bos", "hardcoded_pad_zero")),
+    Requirement("tgt_ids is not modified", broken_by=("mutates_input",)),
+)
+
 ENTRY = Entry(f"{ID}/teacher_forcing_batch", teacher_forcing_batch, TEACHER_FORCING_MISTAKES,
-              points=1)
+              points=1, requirements=REQUIREMENTS)
