@@ -6,7 +6,7 @@ def mask_tokens(input_ids, *, mask_token_id, vocab_size, special_ids, mlm_probab
     action = torch.rand(input_ids.shape, generator=generator)
     to_mask = selected & (action < mask_replace_prob)
     to_random = selected & (action >= mask_replace_prob) & (action < mask_replace_prob + random_replace_prob)
-    # The mistake: any id of the vocabulary, [PAD], [CLS] and [MASK] included.
+    # Against the course's spec (BERT's own code does this): any id, specials included.
     random_ids = torch.randint(vocab_size, input_ids.shape, generator=generator)
     inputs = torch.where(to_random, random_ids, input_ids.masked_fill(to_mask, mask_token_id))
     labels = input_ids.masked_fill(~selected, -100)

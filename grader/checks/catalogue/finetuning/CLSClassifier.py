@@ -14,7 +14,7 @@ from reference.masks import expand_padding_mask, padding_mask
 from reference.models import SequenceClassifier, TransformerConfig
 from reference.tokenizer import PAD_ID
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -134,8 +134,30 @@ class ClsOnVocabLogits(_Cls):
         return hidden[:, 0] @ self.embedding.token.weight.T  # (B, V) scores over the vocabulary
 
 
+@mistake("first_word_not_cls", "[CLS] is the first token, position 0 (hidden[:, 0]); position 1 "
+         "is the sentence's first word, which sees the sentence too but was never trained to "
+         "summarise it.")
+class ClsFirstWord(_Cls):
+    def pool(self, hidden, input_ids):
+        return hidden[:, 1]
+
+
 CLS_MISTAKES = (ClsMeanWithPadding, ClsMeanPooling, ClsLastPosition, ClsSepToken, ClsNoMask,
-                ClsMaskFlipped, ClsBatchIndex, ClsSoftmax, ClsOnVocabLogits)
+                ClsMaskFlipped, ClsBatchIndex, ClsSoftmax, ClsOnVocabLogits, ClsFirstWord)
+
+REQUIREMENTS = (
+    Requirement("the encoder gets the padding mask, True at real tokens ([PAD] = PAD_ID after "
+                "each sentence)", broken_by=("padding_mask_ignored", "padding_mask_flipped")),
+    Requirement("the sentence vector is each sentence's hidden state at position 0, [CLS]: "
+                "(B, E), not a mean, not another position, not the first sentence",
+                broken_by=("mean_pooling_over_padding", "mean_pooling", "last_position",
+                           "sep_token", "batch_index_not_position", "first_word_not_cls")),
+    Requirement("the head is classifier = nn.Linear(d_model, num_labels) on that hidden state",
+                broken_by=("classifier_on_vocab_logits",)),
+    Requirement("forward returns raw logits (B, num_labels), no softmax",
+                broken_by=("returns_probabilities",)),
+)
 
 
-ENTRY = Entry(f"{ID}/CLSClassifier", CLSClassifier, CLS_MISTAKES, points=3)
+ENTRY = Entry(f"{ID}/CLSClassifier", CLSClassifier, CLS_MISTAKES, points=3,
+              requirements=REQUIREMENTS)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from reference.models.classifier import freeze_layers
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -114,4 +114,20 @@ FREEZE_MISTAKES = (freeze_never_unfreezes, freeze_last, freeze_head_too, freeze_
                    freeze_whole_encoder, freeze_detach)
 
 
-ENTRY = Entry(f"{ID}/freeze_layers", freeze_layers, FREEZE_MISTAKES, points=2)
+REQUIREMENTS = (
+    Requirement("num_layers >= 1 freezes exactly the encoder layers 0 .. num_layers - 1; the "
+                "layers above them train",
+                broken_by=("freeze_last_n", "off_by_one", "whole_encoder_frozen")),
+    Requirement("the embedding is frozen when num_layers >= 1 and trains when num_layers = 0",
+                broken_by=("embedding_not_frozen", "embedding_frozen_at_zero")),
+    Requirement("the classifier head always trains", broken_by=("head_frozen_too",)),
+    Requirement("freezing sets requires_grad = False on the parameters, in place",
+                broken_by=("requires_grad_on_module", "eval_instead_of_freezing",
+                           "nothing_frozen")),
+    Requirement("a second call replaces the first: layers it does not freeze train again",
+                broken_by=("never_unfreezes",)),
+)
+
+
+ENTRY = Entry(f"{ID}/freeze_layers", freeze_layers, FREEZE_MISTAKES, points=2,
+              requirements=REQUIREMENTS)

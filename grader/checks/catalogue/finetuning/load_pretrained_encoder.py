@@ -9,7 +9,7 @@ import torch
 
 from reference.models.classifier import load_pretrained_encoder
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -21,9 +21,9 @@ def load_encoder_only(classifier, masked_lm):
 
 @mistake("strict_false_loads_nothing", "nothing was copied: the keys of masked_lm.state_dict() "
          "start with 'embedding.' and 'encoder.', those of classifier.encoder.state_dict() do "
-         "not, and strict=False silently skips every key that does not match. Load each module "
-         "from its counterpart, classifier.encoder.load_state_dict(masked_lm.encoder.state_dict()), "
-         "and keep strict=True so that a mismatch raises.")
+         "not, and strict=False silently skips every key that does not match. Load each of the "
+         "classifier's body modules from the state dict of the masked LM's module of the same "
+         "name, and keep strict=True so that a mismatch raises.")
 def load_strict_false_prefix(classifier, masked_lm):
     classifier.embedding.load_state_dict(masked_lm.state_dict(), strict=False)
     classifier.encoder.load_state_dict(masked_lm.state_dict(), strict=False)
@@ -45,8 +45,8 @@ def load_shared(classifier, masked_lm):
 
 
 @mistake("mlm_head_loaded", "the classifier has no place for the MLM head (and the MLM has no "
-         "classifier): load the embedding and the encoder only, each from its counterpart, "
-         "e.g. classifier.encoder.load_state_dict(masked_lm.encoder.state_dict()).")
+         "classifier): load the embedding and the encoder only, each module from the state dict of its "
+         "counterpart of the same name in the masked LM.")
 def load_whole_model(classifier, masked_lm):
     classifier.load_state_dict(masked_lm.state_dict())
 
@@ -64,4 +64,18 @@ LOAD_MISTAKES = (load_encoder_only, load_strict_false_prefix, load_wrong_directi
                  load_whole_model, load_zipped)
 
 
-ENTRY = Entry(f"{ID}/load_pretrained_encoder", load_pretrained_encoder, LOAD_MISTAKES, points=2)
+REQUIREMENTS = (
+    Requirement("both parts of the body are copied: the embedding and the encoder",
+                broken_by=("embedding_not_copied", "strict_false_loads_nothing")),
+    Requirement("the copy goes from masked_lm into classifier; masked_lm does not change",
+                broken_by=("copied_wrong_direction",)),
+    Requirement("the weights are copied, not shared: no tensor belongs to both models",
+                broken_by=("shares_modules",)),
+    Requirement("only the body is loaded, matched by name: the classifier's head keeps its "
+                "weights and the MLM head is left behind",
+                broken_by=("mlm_head_loaded", "zipped_parameters")),
+)
+
+
+ENTRY = Entry(f"{ID}/load_pretrained_encoder", load_pretrained_encoder, LOAD_MISTAKES, points=2,
+              requirements=REQUIREMENTS)

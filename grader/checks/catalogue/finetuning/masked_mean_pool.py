@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from reference.models.classifier import masked_mean_pool
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -49,8 +49,38 @@ def pool_mask_not_unsqueezed(hidden, attention_mask):
     return (hidden * attention_mask).sum(dim=1) / attention_mask.sum(dim=1)
 
 
+@mistake("divided_by_batch_count", "divide each sentence's sum by ITS OWN number of real "
+         "tokens (a count per row, kept as a (B, 1) column), not by the number of real tokens "
+         "of the whole batch: attention_mask.sum() with no dimension counts every row at once.")
+def pool_divided_by_batch_count(hidden, attention_mask):
+    real = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
+    return (hidden * real).sum(dim=1) / attention_mask.sum()  # (B, E) / one number
+
+
+@mistake("pooled_over_features", "the mean runs over the positions, dimension 1 (T), and keeps "
+         "the features: the result is (B, E), one vector per sentence. Averaging over the last "
+         "axis (E) gives one number per token instead.")
+def pool_over_features(hidden, attention_mask):
+    real = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
+    return (hidden * real).mean(dim=-1)  # (B, T): averaged over E
+
+
 POOL_MISTAKES = (pool_mean_over_padding, pool_sum, pool_divided_by_t, pool_mask_flipped,
-                 pool_over_batch, pool_mask_not_unsqueezed)
+                 pool_over_batch, pool_mask_not_unsqueezed, pool_divided_by_batch_count,
+                 pool_over_features)
+
+REQUIREMENTS = (
+    Requirement("only the real tokens (attention_mask True) enter the sum; padded positions "
+                "contribute nothing", broken_by=("mean_over_padding", "mask_flipped")),
+    Requirement("the sum of each row is divided by that row's number of real tokens (a mean, "
+                "not a sum, not over T, not over the whole batch's count)",
+                broken_by=("sum_not_mean", "divided_by_length", "divided_by_batch_count")),
+    Requirement("the mean runs over the positions (dimension 1) and returns (B, E), one vector "
+                "per sentence", broken_by=("pooled_over_batch", "pooled_over_features")),
+    Requirement("the (B, T) mask is broadcast over the E features of (B, T, E) hidden states",
+                broken_by=("mask_not_unsqueezed",)),
+)
 
 
-ENTRY = Entry(f"{ID}/masked_mean_pool", masked_mean_pool, POOL_MISTAKES, points=1)
+ENTRY = Entry(f"{ID}/masked_mean_pool", masked_mean_pool, POOL_MISTAKES, points=1,
+              requirements=REQUIREMENTS)

@@ -10,7 +10,7 @@ from torch import nn
 
 from reference.models import MaskedLMHead, TransformerConfig
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -37,8 +37,10 @@ class HeadRelu(_Head):
         return self.proj(self.norm(F.relu(self.dense(h))))
 
 
-@mistake("gelu_tanh_approximation", "use the exact GELU, F.gelu(x) (nn.GELU() with its default "
-         "approximate='none'); the tanh approximation differs slightly.")
+@mistake("gelu_tanh_approximation", "this course's spec asks for the exact GELU, F.gelu(x) "
+         "(nn.GELU() with its default approximate='none'). The tanh approximation is what "
+         "original BERT's code used and is a fine choice in itself, but it differs slightly from "
+         "the exact GELU that the checks compare against.")
 class HeadGeluTanh(_Head):
     def forward(self, h):
         return self.proj(self.norm(F.gelu(self.dense(h), approximate="tanh")))
@@ -72,5 +74,26 @@ class HeadNoDense(_Head):
         return self.proj(self.norm(F.gelu(h)))
 
 
+@mistake("softmax_applied", "the head returns raw scores (logits) over the vocabulary: "
+         "mlm_loss's cross-entropy applies the log-softmax itself, so a softmax here is applied "
+         "twice.")
+class HeadSoftmax(_Head):
+    def forward(self, h):
+        return self.proj(self.norm(F.gelu(self.dense(h)))).softmax(-1)
+
+
+REQUIREMENTS = (
+    Requirement("the dense layer d_model -> d_model comes first",
+                broken_by=("dense_skipped",)),
+    Requirement("then the exact GELU (the course's spec; F.gelu with approximate='none')",
+                broken_by=("relu_instead_of_gelu", "gelu_tanh_approximation", "activation_missing")),
+    Requirement("then the LayerNorm, after the activation",
+                broken_by=("norm_before_activation", "norm_not_applied")),
+    Requirement("then the projection to the vocabulary: forward returns (B, T, vocab_size) raw "
+                "scores", broken_by=("softmax_applied",)),
+)
+
+
 ENTRY = Entry(f"{ID}/MLMHead", MLMHeadReference, (
-    HeadRelu, HeadGeluTanh, HeadNormFirst, HeadNoActivation, HeadNoNorm, HeadNoDense), points=2)
+    HeadRelu, HeadGeluTanh, HeadNormFirst, HeadNoActivation, HeadNoNorm, HeadNoDense,
+    HeadSoftmax), points=2, requirements=REQUIREMENTS)

@@ -13,7 +13,7 @@ import torch
 from grader.labkit.exercises.masked_lm.mask_tokens import MASK_TOKENS_HINTS
 from reference.mlm import mask_tokens
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -175,12 +175,48 @@ def mask_hardcoded(input_ids, **kw):
     return _masking(input_ids, **kw)
 
 
+@mistake("hardcoded_token_ids", _hint("hardcoded_token_ids"))
+def mask_hardcoded_ids(input_ids, **kw):
+    # The course tokenizer's [MASK] (4) and special ids (0..14), whatever was passed in.
+    kw.update(mask_token_id=4, special_ids=list(range(15)))
+    return _masking(input_ids, **kw)
+
+
 MASK_TOKENS_MISTAKES = (
     mask_swapped, mask_selects_specials, mask_random_full_vocab, mask_labels_everywhere, mask_labels_corrupted,
     mask_labels_inverted, mask_labels_only_at_mask, mask_in_place, mask_global_rng, mask_fixed_seed,
     mask_all_selected, mask_no_keep, mask_overlap, mask_count_over_all, mask_rate_as_mask_share,
-    mask_selection_inverted, mask_hardcoded,
+    mask_selection_inverted, mask_hardcoded, mask_hardcoded_ids,
+)
+
+REQUIREMENTS = (
+    Requirement("returns (inputs, labels) in this order, both (B, T) torch.long",
+                broken_by=("outputs_swapped",)),
+    Requirement("a token whose id is in special_ids is never selected, never changed, and "
+                "labelled -100", broken_by=("selects_special_tokens", "hardcoded_token_ids")),
+    Requirement("the [MASK] id and the special ids are the arguments mask_token_id and "
+                "special_ids, not fixed numbers", broken_by=("hardcoded_token_ids",)),
+    Requirement("each eligible token is selected independently with probability mlm_probability "
+                "(a share of the eligible tokens, not of all positions)",
+                broken_by=("selection_count_over_all_positions", "selection_inverted",
+                           "masks_15_percent_instead_of_selecting")),
+    Requirement("of the selected tokens, mask_replace_prob become mask_token_id, "
+                "random_replace_prob a random id, the rest stay as they are (disjoint shares)",
+                broken_by=("no_random_or_keep", "no_kept_tokens", "mask_and_random_overlap")),
+    Requirement("the probabilities are the arguments, not fixed numbers",
+                broken_by=("hardcoded_probabilities",)),
+    Requirement("random replacements are drawn uniformly from the ids in [0, vocab_size) that "
+                "are not special (the course's spec)", broken_by=("random_from_full_vocab",)),
+    Requirement("labels hold the original id at every selected position (masked, random or "
+                "kept) and -100 everywhere else",
+                broken_by=("labels_not_ignored", "labels_hold_mask_id", "labels_inverted",
+                           "labels_only_at_mask")),
+    Requirement("input_ids itself is not changed", broken_by=("mutates_input",)),
+    Requirement("every random number comes from the given generator: the same seed gives the "
+                "same result, another seed another one",
+                broken_by=("ignores_generator", "fixed_internal_seed")),
 )
 
 
-ENTRY = Entry(f"{ID}/mask_tokens", mask_tokens, MASK_TOKENS_MISTAKES, points=4)
+ENTRY = Entry(f"{ID}/mask_tokens", mask_tokens, MASK_TOKENS_MISTAKES, points=4,
+              requirements=REQUIREMENTS)

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from reference.mlm import mlm_loss
 
-from .. import Entry, mistake
+from .. import CLASS_AXIS_HINT, Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -82,7 +82,25 @@ def loss_misaligned(logits, labels):
     return F.cross_entropy(logits.transpose(0, 1).reshape(-1, v), labels.reshape(-1))
 
 
+@mistake("class_axis_not_last", CLASS_AXIS_HINT)
+def loss_class_axis(logits, labels):
+    return F.cross_entropy(logits, labels)  # (B, T, V) read as V = axis 1: raises
+
+
+REQUIREMENTS = (
+    Requirement("positions labelled -100 contribute nothing to the loss",
+                broken_by=("ignored_as_class_0",)),
+    Requirement("the loss is the mean over the selected positions of the whole batch: each "
+                "selected token counts once, the unselected ones not at all",
+                broken_by=("mean_over_all_positions", "sum_instead_of_mean", "mean_per_sequence")),
+    Requirement("logits are raw scores: exactly one log-softmax, over the vocabulary axis V",
+                broken_by=("double_softmax", "nll_of_probabilities", "class_axis_not_last")),
+    Requirement("logits (B, T, V) and labels (B, T) are paired position by position",
+                broken_by=("logits_labels_misaligned", "class_axis_not_last")),
+)
+
+
 ENTRY = Entry(f"{ID}/mlm_loss", mlm_loss, (
     loss_ignored_as_class_0, loss_mean_over_all, loss_sum, loss_double_softmax,
     loss_nll_of_probabilities, loss_mean_per_sequence, loss_mean_per_sequence_nan,
-    loss_misaligned), points=2)
+    loss_misaligned, loss_class_axis), points=2, requirements=REQUIREMENTS)
