@@ -25,7 +25,9 @@ ENTRIES = [
     ), points=1),
     Entry(f"{ID}/t5_target_sentinels", 3, (
         mistake("forgot_final_sentinel", "round(0.15 * 40) = 6 noise tokens in round(6 / 3) = 2 "
-                "spans: one sentinel per span, and the targets end with one more.")(2),
+                "spans: one sentinel per span, and under this lesson's rule (the paper's figure) the "
+                "targets end with one more. T5's released code would stop at 2; the question asks "
+                "about the lesson's rule.")(2),
         mistake("sentinel_per_token", "sentinels mark SPANS, not tokens: 6 noise tokens in spans of "
                 "about 3 make 2 spans.")(6),
         mistake("sentinel_per_token_plus_final", "sentinels mark SPANS, not tokens: 6 noise tokens "

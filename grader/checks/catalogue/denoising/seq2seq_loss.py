@@ -80,6 +80,14 @@ def loss_double_softmax(logits, labels, reduction="mean"):
     return F.cross_entropy(logits.softmax(-1).reshape(-1, v), labels.reshape(-1), reduction=reduction)
 
 
+@mistake("no_log_softmax", "the logits are unnormalised scores: F.nll_loss (or picking each "
+         "label's entry by hand) expects LOG-probabilities, so take a log-softmax over the "
+         "vocabulary first, or let F.cross_entropy do both steps.")
+def loss_no_log_softmax(logits, labels, reduction="mean"):
+    v = logits.shape[-1]
+    return F.nll_loss(logits.reshape(-1, v), labels.reshape(-1), reduction=reduction)
+
+
 @mistake("logits_labels_misaligned", "flatten logits and labels the same way: logits (B, T, V) -> "
          "(B*T, V) with reshape(-1, V), labels (B, T) -> (B*T,); transposing B and T on one side "
          "pairs each prediction with another position's label.")
@@ -103,11 +111,11 @@ REQUIREMENTS = (
     Requirement("'mean' divides that sum by the number of target tokens of the batch",
                 broken_by=('sum_instead_of_mean', 'mean_over_all_positions', 'mean_per_sequence')),
     Requirement('the logits are raw scores: one log-softmax, over the vocabulary',
-                broken_by=('double_softmax', 'class_axis_not_last')),
+                broken_by=('double_softmax', 'no_log_softmax', 'class_axis_not_last')),
 )
 
 
 ENTRY = Entry(f"{ID}/seq2seq_loss", seq2seq_loss, (
     loss_ignored_as_0, loss_mean_all, loss_mean_per_sequence, loss_always_sum,
     loss_always_mean, loss_sum_per_sequence, loss_shifted_again, loss_double_softmax,
-    loss_misaligned, loss_class_axis), points=2, requirements=REQUIREMENTS)
+    loss_misaligned, loss_class_axis, loss_no_log_softmax), points=2, requirements=REQUIREMENTS)

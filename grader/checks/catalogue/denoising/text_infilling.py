@@ -117,6 +117,12 @@ def ti_fixed_seed(tokens, *, mask_token_id, mask_ratio=0.3, poisson_lambda=3.0, 
                           poisson_lambda=poisson_lambda, generator=torch.Generator().manual_seed(2))
 
 
+@mistake("hardcoded_mask_id", _ti("hardcoded_mask_id"))
+def ti_mask_id_4(tokens, *, mask_token_id, mask_ratio=0.3, poisson_lambda=3.0, generator=None):
+    return text_infilling(tokens, mask_token_id=4, mask_ratio=mask_ratio,
+                          poisson_lambda=poisson_lambda, generator=generator)
+
+
 REQUIREMENTS = (
     Requirement('the leading [CLS]/<s> and trailing [SEP]/</s> runs stay as they are; only the body between them is corrupted',
                 broken_by=('corrupts_boundary_tokens',)),
@@ -130,10 +136,12 @@ REQUIREMENTS = (
                 broken_by=('fixed_span_length', 'no_zero_length_spans')),
     Requirement('the poisson_lambda and mask_ratio arguments are used',
                 broken_by=('hardcoded_lambda', 'hardcoded_ratio')),
+    Requirement('mask_token_id is the argument, whatever its value (no fixed [MASK] id)',
+                broken_by=('hardcoded_mask_id',)),
 )
 
 
 ENTRY = Entry(f"{ID}/text_infilling", text_infilling, (
     ti_whole_sequence, ti_mask_per_token, ti_fixed_length, ti_no_zero, ti_hardcoded_lambda,
-    ti_hardcoded_ratio, ti_no_mask, ti_in_place, ti_global_rng, ti_fixed_seed
+    ti_hardcoded_ratio, ti_no_mask, ti_in_place, ti_global_rng, ti_fixed_seed, ti_mask_id_4
 ), points=3, requirements=REQUIREMENTS)

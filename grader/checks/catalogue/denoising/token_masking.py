@@ -91,6 +91,11 @@ def tm_floor(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
     return torch.cat([head, body.masked_fill(chosen, mask_token_id), tail])
 
 
+@mistake("hardcoded_mask_id", _tm("hardcoded_mask_id"))
+def tm_mask_id_4(tokens, *, mask_token_id, mask_ratio=0.15, generator=None):
+    return token_masking(tokens, mask_token_id=4, mask_ratio=mask_ratio, generator=generator)
+
+
 REQUIREMENTS = (
     Requirement('the leading [CLS]/<s> and trailing [SEP]/</s> runs stay as they are; only the body between them is corrupted',
                 broken_by=('corrupts_boundary_tokens',)),
@@ -102,6 +107,8 @@ REQUIREMENTS = (
                 broken_by=('changes_length',)),
     Requirement('every chosen token becomes mask_token_id (no random or kept tokens)',
                 broken_by=('replaces_with_other_ids',)),
+    Requirement('mask_token_id is the argument, whatever its value (no fixed [MASK] id)',
+                broken_by=('hardcoded_mask_id',)),
     Requirement('k = ceil(mask_ratio * n) of the n BODY tokens are masked (n counts the body only)',
                 broken_by=('count_includes_boundary', 'count_rounded_down', 'ratio_inverted')),
     Requirement('the mask_ratio argument is used',
@@ -113,5 +120,5 @@ REQUIREMENTS = (
 
 ENTRY = Entry(f"{ID}/token_masking", token_masking, (
     tm_whole_sequence, tm_count_whole, tm_hardcoded, tm_inverted, tm_bert_style, tm_deletes,
-    tm_strip_ends, tm_in_place, tm_global_rng, tm_fixed_seed, tm_floor
+    tm_strip_ends, tm_in_place, tm_global_rng, tm_fixed_seed, tm_floor, tm_mask_id_4
 ), points=2, requirements=REQUIREMENTS)

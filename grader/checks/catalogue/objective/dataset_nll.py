@@ -117,6 +117,13 @@ def nll_class_axis(logits, targets, reduction="sum", ignore_index=-100):
     return F.cross_entropy(logits, targets, ignore_index=ignore_index, reduction="sum")
 
 
+@mistake("ignore_index_hardcoded", "use the ignore_index argument: the padded positions are those "
+         "equal to ignore_index, which is not always -100 (here it is an id of the vocabulary, "
+         "so with -100 fixed in the code the padding is scored as real tokens).")
+def nll_ignore_hardcoded(logits, targets, reduction="sum", ignore_index=-100):
+    return dataset_nll(logits, targets, reduction=reduction, ignore_index=-100)
+
+
 REQUIREMENTS = (
     Requirement("the NLL is minus the sum of the targets' log-probabilities",
                 broken_by=('returns_log_likelihood',)),
@@ -124,6 +131,8 @@ REQUIREMENTS = (
                 broken_by=('no_log_softmax', 'mean_over_vocab', 'class_axis_not_last')),
     Requirement('ignored (padding) targets count for nothing, in sums and in counts',
                 broken_by=('padding_counted', 'token_count_includes_padding')),
+    Requirement('the ignored targets are those equal to ignore_index, the argument (not a fixed -100)',
+                broken_by=('ignore_index_hardcoded',)),
     Requirement("'sum' is the total over the dataset",
                 broken_by=('sum_divided_by_batch',)),
     Requirement("'mean' divides the total by the number of sequences",
@@ -135,7 +144,10 @@ REQUIREMENTS = (
 )
 
 
+# ignore_index_hardcoded comes before padding_counted: on the case with another ignore_index
+# both count the padding, and the first match is named (compare.matching_mistake).
 ENTRY = Entry(f"{ID}/dataset_nll", dataset_nll, (
-    nll_sign, nll_no_log_softmax, nll_padding_counted, nll_sum_divided, nll_mean_not_divided,
-    nll_mean_is_token_mean, nll_token_mean_by_batch, nll_token_count_padding,
-    nll_length_norm_token_mean, nll_length_norm_padded, nll_mean_over_vocab, nll_class_axis), points=3, requirements=REQUIREMENTS)
+    nll_sign, nll_no_log_softmax, nll_ignore_hardcoded, nll_padding_counted, nll_sum_divided,
+    nll_mean_not_divided, nll_mean_is_token_mean, nll_token_mean_by_batch,
+    nll_token_count_padding, nll_length_norm_token_mean, nll_length_norm_padded,
+    nll_mean_over_vocab, nll_class_axis), points=3, requirements=REQUIREMENTS)

@@ -7,7 +7,7 @@ from torch import nn
 from reference.attention import MultiHeadAttention
 from reference.layers import DecoderLayer, FeedForward
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -169,9 +169,34 @@ class LayerNormInsideResidual(_Layer):
         return x + self.norm3(self.ff(x))
 
 
+@mistake("layer_norm_eps_ignored", "build norm1, norm2 and norm3 with eps=layer_norm_eps; "
+         "without it they use LayerNorm's default eps, not the one asked for.")
+class LayerDefaultEps(_Layer):
+    def __init__(self, d_model, num_heads, d_ff, dropout=0.1, activation="relu",
+                 norm_first=False, layer_norm_eps=1e-5):
+        super().__init__(d_model, num_heads, d_ff, dropout, activation, norm_first)
+
+
 LAYER_MISTAKES = (LayerCrossKVFromDecoder, LayerCrossKVFromDecoderUnmasked, LayerCrossQueryFromMemory,
                   LayerSelfUnmasked, LayerMemoryMaskIgnored, LayerCrossFirst, LayerCrossFirstOwnNorms,
                   LayerNormsShared, LayerAlwaysPostNorm, LayerNormalisesMemory, LayerNoCrossResidual,
-                  LayerNormInsideResidual)
+                  LayerNormInsideResidual, LayerDefaultEps)
 
-ENTRY = Entry(f"{ID}/DecoderLayer", DecoderLayer, LAYER_MISTAKES, points=3)
+REQUIREMENTS = (
+    Requirement("the self-attention reads the decoder's stream with self_mask (causal and "
+                "target padding)", ("self_attention_unmasked",)),
+    Requirement("cross-attention takes its queries from the decoder and its keys and values from "
+                "the memory, with memory_mask",
+                ("cross_kv_from_decoder", "cross_query_from_memory", "memory_mask_ignored")),
+    Requirement("the order is masked self-attention, cross-attention, feed-forward",
+                ("cross_before_self",)),
+    Requirement("each sub-layer has its residual connection and its own LayerNorm "
+                "(norm1, norm2, norm3)", ("cross_residual_missing", "norms_shared")),
+    Requirement("norm_first chooses pre-norm x + F(norm(x)) or post-norm norm(x + F(x)); the "
+                "memory itself is not normalised",
+                ("norm_first_ignored", "norm_inside_residual", "memory_normalised")),
+    Requirement("the LayerNorms use eps=layer_norm_eps", ("layer_norm_eps_ignored",)),
+)
+
+ENTRY = Entry(f"{ID}/DecoderLayer", DecoderLayer, LAYER_MISTAKES, points=3,
+              requirements=REQUIREMENTS)

@@ -6,7 +6,7 @@ import torch
 
 from reference.masks import causal_mask, decoder_self_mask
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -93,4 +93,16 @@ MASK_MISTAKES = (mask_ignores_padding, mask_no_causal, mask_causal_transposed, m
                  mask_polarity_flipped, mask_excludes_diagonal, mask_or, mask_missing_head_axis,
                  mask_pad_zero, mask_not_bool)
 
-ENTRY = Entry(f"{ID}/decoder_self_mask", decoder_self_mask, MASK_MISTAKES, points=1)
+REQUIREMENTS = (
+    Requirement("a bool mask of shape (B, 1, T, T): the 1 is the head axis",
+                ("missing_head_axis", "mask_not_bool")),
+    Requirement("True = may attend", ("polarity_flipped",)),
+    Requirement("causal: query i attends to keys j <= i (itself included)",
+                ("no_causal_mask", "causal_transposed", "excludes_diagonal")),
+    Requirement("padded target keys (ids equal to the pad_id argument) are never attended",
+                ("ignores_padding", "pads_queries_not_keys", "hardcoded_pad_zero")),
+    Requirement("the two conditions are combined with AND", ("or_instead_of_and",)),
+)
+
+ENTRY = Entry(f"{ID}/decoder_self_mask", decoder_self_mask, MASK_MISTAKES, points=1,
+              requirements=REQUIREMENTS)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from reference.models.decoding import next_token_probs
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -50,7 +50,25 @@ def probs_last_only(decoder_states, weight, bias):
     return torch.softmax(F.linear(decoder_states[:, -1], weight, bias), dim=-1)
 
 
-PROBS_MISTAKES = (probs_over_positions, probs_over_batch, probs_logits, probs_log, probs_no_bias,
-                  probs_last_only)
+@mistake("sigmoid_instead_of_softmax", "a sigmoid squashes each logit on its own, so a "
+         "position's values do not sum to 1: the next token is ONE of V choices, which is what "
+         "a softmax over the vocabulary gives.")
+def probs_sigmoid(decoder_states, weight, bias):
+    return torch.sigmoid(F.linear(decoder_states, weight, bias))
 
-ENTRY = Entry(f"{ID}/next_token_probs", next_token_probs, PROBS_MISTAKES, points=1)
+
+PROBS_MISTAKES = (probs_over_positions, probs_over_batch, probs_logits, probs_log, probs_no_bias,
+                  probs_last_only, probs_sigmoid)
+
+REQUIREMENTS = (
+    Requirement("the logits are the affine projection states W^T + b", ("missing_bias",)),
+    Requirement("a softmax over the vocabulary (the last axis) turns them into probabilities "
+                "that sum to 1 at each position",
+                ("softmax_over_positions", "softmax_over_batch", "returns_logits",
+                 "returns_log_probs", "sigmoid_instead_of_softmax")),
+    Requirement("the output has shape (B, T, V): a distribution at every position",
+                ("last_position_only",)),
+)
+
+ENTRY = Entry(f"{ID}/next_token_probs", next_token_probs, PROBS_MISTAKES, points=1,
+              requirements=REQUIREMENTS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reference.layers import EncoderLayer
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -134,4 +134,22 @@ LAYER_MISTAKES = (LayerNoResidualAttn, LayerNoResidualFF, LayerAlwaysPost, Layer
                   LayerNoMask, LayerMaskInverted, LayerFFOnInput, LayerResidualNormed, LayerDefaultEps,
                   LayerTuple)
 
-ENTRY = Entry(f"{ID}/EncoderLayer", EncoderLayer, LAYER_MISTAKES, points=3)
+REQUIREMENTS = (
+    Requirement("self-attention, then the feed-forward network reading the attention sub-layer's "
+                "output", ("ff_reads_layer_input",)),
+    Requirement("each sub-layer is wrapped in its residual connection",
+                ("missing_residual_attention", "missing_residual_ff",
+                 "residual_from_normalised_input")),
+    Requirement("norm_first chooses pre-norm (True) or post-norm (False)",
+                ("norm_first_ignored", "norm_order_swapped")),
+    Requirement("norm1 goes with attention and norm2 with the feed-forward network, each its own "
+                "LayerNorm", ("same_norm_twice",)),
+    Requirement("both LayerNorms use eps=layer_norm_eps", ("layer_norm_eps_ignored",)),
+    Requirement("the mask (True = may attend, or None) goes to self-attention unchanged",
+                ("mask_ignored", "mask_inverted")),
+    Requirement("only the output of MultiHeadAttention's (out, weights) tuple goes on",
+                ("attention_output_is_a_tuple",)),
+)
+
+ENTRY = Entry(f"{ID}/EncoderLayer", EncoderLayer, LAYER_MISTAKES, points=3,
+              requirements=REQUIREMENTS)

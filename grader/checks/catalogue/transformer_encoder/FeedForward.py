@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from reference.layers import ACTIVATIONS, FeedForward
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -59,6 +59,24 @@ class FFResidual(_FF):
         return x + self.linear2(self.act(self.linear1(x)))
 
 
-FF_MISTAKES = (FFActAfter, FFNoAct, FFAlwaysRelu, FFGeluTanh, FFActFirst, FFResidual)
+@mistake("activation_twice", "apply the activation once, between linear1 and linear2; the "
+         "output of linear2 goes out as it is, with no activation after it.")
+class FFActTwice(_FF):
+    def forward(self, x):
+        return self.act(self.linear2(self.act(self.linear1(x))))
 
-ENTRY = Entry(f"{ID}/FeedForward", FeedForward, FF_MISTAKES, points=1)
+
+FF_MISTAKES = (FFActAfter, FFNoAct, FFAlwaysRelu, FFGeluTanh, FFActFirst, FFResidual, FFActTwice)
+
+REQUIREMENTS = (
+    Requirement("the activation sits between the linear maps: linear1, activation, linear2, "
+                "and nothing after linear2",
+                ("activation_after_linear2", "activation_missing", "activation_on_input",
+                 "activation_twice")),
+    Requirement("the activation argument chooses ReLU or the exact GELU",
+                ("activation_ignored", "gelu_tanh_approximation")),
+    Requirement("FeedForward returns the network's output only; the residual is added outside",
+                ("residual_inside_feed_forward",)),
+)
+
+ENTRY = Entry(f"{ID}/FeedForward", FeedForward, FF_MISTAKES, points=1, requirements=REQUIREMENTS)

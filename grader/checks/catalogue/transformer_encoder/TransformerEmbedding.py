@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reference.embeddings import TransformerEmbedding
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -83,7 +83,31 @@ class EmbAlwaysLearned(_Embedding):
         super().__init__(vocab_size, d_model, max_len, "learned", dropout, pad_id)
 
 
-EMBEDDING_MISTAKES = (EmbNoScale, EmbScaleAfterAdding, EmbDivided, EmbNoPositions, EmbPositionsFromIds,
-                      EmbNoPaddingIdx, EmbPaddingIdxZero, EmbAlwaysLearned)
+@mistake("positions_start_at_1", "positions count from 0: the first token of a sequence gets "
+         "row 0 of the position table, the last of T tokens row T - 1.")
+class EmbPositionsFromOne(_Embedding):
+    def forward(self, input_ids):
+        table = self.position.weight if self.position is not None else self.pe
+        t = input_ids.size(1)
+        return self.dropout(self.tokens(input_ids) + table[1:t + 1])
 
-ENTRY = Entry(f"{ID}/TransformerEmbedding", TransformerEmbedding, EMBEDDING_MISTAKES, points=2)
+
+EMBEDDING_MISTAKES = (EmbNoScale, EmbScaleAfterAdding, EmbDivided, EmbNoPositions, EmbPositionsFromIds,
+                      EmbNoPaddingIdx, EmbPaddingIdxZero, EmbAlwaysLearned, EmbPositionsFromOne)
+
+REQUIREMENTS = (
+    Requirement("token vectors are multiplied by sqrt(d_model)",
+                ("missing_scale", "divided_by_scale")),
+    Requirement("only the token vectors are scaled, never the positions", ("scaled_after_adding",)),
+    Requirement("the position vectors are added to the token vectors",
+                ("positions_not_added",)),
+    Requirement("the positions are 0 .. T-1 (the index in the sequence): the first T rows of the "
+                "table", ("positions_from_token_ids", "positions_start_at_1")),
+    Requirement("token = nn.Embedding(vocab_size, d_model, padding_idx=pad_id), with the pad_id "
+                "argument", ("padding_idx_missing", "padding_idx_hardcoded")),
+    Requirement("position = nn.Embedding(max_len, d_model) only when positional='learned'; "
+                "otherwise the fixed sinusoidal table, not a parameter", ("learned_table_always",)),
+)
+
+ENTRY = Entry(f"{ID}/TransformerEmbedding", TransformerEmbedding, EMBEDDING_MISTAKES, points=2,
+              requirements=REQUIREMENTS)

@@ -6,7 +6,7 @@ import torch
 
 from reference.embeddings import sinusoidal_positional_encoding as _reference_pe
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -101,5 +101,17 @@ def pe_odd_fails(max_len, d_model):
 PE_MISTAKES = (pe_swapped, pe_halves, pe_exponent_i, pe_exponent_per_dim, pe_inverted, pe_from_one,
                pe_transposed, pe_odd_fails)
 
+REQUIREMENTS = (
+    Requirement("the table has shape (max_len, d_model): one row per position",
+                ("transposed",)),
+    Requirement("even columns 2i hold sin(pos * w_i), odd columns 2i+1 cos(pos * w_i), "
+                "interleaved", ("sin_cos_swapped", "sin_cos_concatenated")),
+    Requirement("the frequency of pair i is w_i = 1 / 10000^(2i / d_model), shared by the pair",
+                ("exponent_i_over_d", "exponent_per_dimension", "frequency_inverted")),
+    Requirement("positions start at 0: row 0 reads 0, 1, 0, 1, ...", ("positions_start_at_1",)),
+    Requirement("d_model may be odd: one sine column more than cosine columns",
+                ("odd_d_model_fails",)),
+)
+
 ENTRY = Entry(f"{ID}/sinusoidal_positional_encoding", sinusoidal_positional_encoding, PE_MISTAKES,
-              points=2)
+              points=2, requirements=REQUIREMENTS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reference.layers import sublayer_connection
 
-from .. import Entry, mistake
+from .. import Entry, Requirement, mistake
 from ._common import ID
 
 
@@ -58,4 +58,14 @@ def conn_pre_norm_twice(x, sublayer, norm, norm_first=False):
 CONNECTION_MISTAKES = (conn_always_post, conn_swapped, conn_no_residual, conn_residual_normed,
                        conn_norm_on_output, conn_pre_norm_twice)
 
-ENTRY = Entry(f"{ID}/sublayer_connection", sublayer_connection, CONNECTION_MISTAKES, points=2)
+REQUIREMENTS = (
+    Requirement("norm_first=False gives post-norm, norm(x + sublayer(x))",
+                ("norm_order_swapped", "norm_on_sublayer_output")),
+    Requirement("norm_first=True gives pre-norm, x + sublayer(norm(x)), with no norm around the "
+                "sum", ("norm_first_ignored", "norm_order_swapped", "pre_norm_output_normalised")),
+    Requirement("the residual adds the sub-layer's original input x",
+                ("missing_residual", "residual_from_normalised_input")),
+)
+
+ENTRY = Entry(f"{ID}/sublayer_connection", sublayer_connection, CONNECTION_MISTAKES, points=2,
+              requirements=REQUIREMENTS)

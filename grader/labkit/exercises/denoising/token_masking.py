@@ -28,7 +28,12 @@ TOKEN_MASKING_HINTS: dict[str, str] = {
     "[CLS]/<s> run and a trailing [SEP]/</s> run are protected; a sequence without them is all body.",
     "wrong_mask_ratio": "mask ceil(mask_ratio * n) of the n body tokens (or each with "
     "probability mask_ratio).",
+    "hardcoded_mask_id": "write the mask_token_id argument, whatever its value: a fixed id (this "
+    "course's [MASK] is 4) is wrong in any other vocabulary (BART's <mask> is 50264).",
 }
+
+#: The mask id of the last case: BART's <mask> in its released vocabulary, not this course's 4.
+OTHER_MASK_ID = 50264
 
 
 @register
@@ -63,6 +68,9 @@ class TokenMaskingHarness(_Corruption):
             self.make_case(gen, "statistics", f"{4 * len(stats_rows)} calls on sequences of 5 to "
                            f"17 tokens, {what}", stats_rows, params, stats=True, repeat=4),
             self.rounding_case(gen, ratio, {**params, "rounding": True}),
+            self.make_case(gen, "another mask id", f"{len(small)} sequences, mask_token_id="
+                           f"{OTHER_MASK_ID} (BART's <mask>), mask_ratio={ratio}", small,
+                           {**params, "mask_token_id": OTHER_MASK_ID}, stats=False),
         ]
 
     def call(self, candidate, tokens, generator, params):
@@ -76,8 +84,8 @@ class TokenMaskingHarness(_Corruption):
             return (f"the output has {len(y)} tokens, the input {len(x)}", "changes_length")
         for a, b in zip(x, y, strict=True):
             if a != b and b != mask:
-                return (f"token {a} became {b}, which is not mask_token_id {mask}",
-                        "replaces_with_other_ids")
+                mid = "hardcoded_mask_id" if b == MASK_ID else "replaces_with_other_ids"
+                return (f"token {a} became {b}, which is not mask_token_id {mask}", mid)
         return None
 
     def statistics(self, xs, outs, params):

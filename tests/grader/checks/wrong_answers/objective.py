@@ -64,6 +64,17 @@ def nll_cross_entropy_btv(logits, targets, reduction="sum", ignore_index=-100):
     return F.cross_entropy(logits, targets, ignore_index=ignore_index, reduction="sum")
 
 
+def nll_flat_cross_entropy_fixed_ignore(logits, targets, reduction="sum", ignore_index=-100):
+    """F.cross_entropy with its default ignore_index (-100), whatever the argument says."""
+    b, t, v = logits.shape
+    per_token = F.cross_entropy(logits.reshape(-1, v), targets.reshape(-1),
+                                reduction="none").view(b, t)
+    n = (targets != -100).sum(-1)
+    nll = per_token.sum(-1)
+    return {"sum": nll.sum(), "mean": nll.sum() / b, "token_mean": nll.sum() / n.sum(),
+            "length_normalized": (nll / n).mean()}[reduction]
+
+
 def clm_no_shift(logits, input_ids, pad_id=0):
     return F.cross_entropy(logits.flatten(0, 1), input_ids.flatten(), ignore_index=pad_id)
 
@@ -125,6 +136,7 @@ WRONG = [
     ("dataset_nll", nll_returns_log_likelihood, "returns_log_likelihood"),
     ("dataset_nll", nll_counts_padding, "token_count_includes_padding"),
     ("dataset_nll", nll_cross_entropy_btv, "class_axis_not_last"),
+    ("dataset_nll", nll_flat_cross_entropy_fixed_ignore, "ignore_index_hardcoded"),
     ("causal_lm_loss", clm_no_shift, "no_shift"),
     ("causal_lm_loss", clm_roll, "roll_wraps_around"),
     ("causal_lm_loss", clm_pad_counted, "padding_counted"),

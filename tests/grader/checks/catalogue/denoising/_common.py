@@ -1,11 +1,10 @@
-"""What lesson 06's test files share: the lesson's paths and ids, the boundary helpers
+"""What lesson 06's test files share: the lesson's ids, the boundary helpers
 the banks use, the visible and hidden modes, the cache of trusted outputs, and the checks
 every randomised judge must pass."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 
@@ -16,9 +15,6 @@ from grader.checks.engine import cases_for
 from grader.checks.registry import get
 
 LESSON = "06_denoising"
-ROOT = Path(__file__).resolve().parents[5]
-NOTEBOOK = ROOT / "solutions" / LESSON / f"{LESSON}.ipynb"
-MISTAKE_FILES = sorted((ROOT / "solutions" / LESSON / "mistakes").glob("*.py"))
 SEEDS = (1, 2, 3)
 LEADING, TRAILING = (2, 5), (3, 6)  # [CLS], <s> / [SEP], </s>
 #: The six corruptions: randomised, judged by invariants and statistics.

@@ -1,9 +1,7 @@
-"""What lesson 07's test files share: the lesson's paths and ids, the visible and hidden
+"""What lesson 07's test files share: the lesson's ids, the visible and hidden
 modes and the tolerance measurement."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 import torch
@@ -17,9 +15,6 @@ from grader.labkit.exercises.objective.train_step import LEFT_PREFIX
 
 LESSON = "07_objective"
 HIDDEN_SEEDS = (3, 11)
-ROOT = Path(__file__).resolve().parents[5]
-SOLUTION = ROOT / "solutions" / LESSON
-NOTEBOOK = SOLUTION / f"{LESSON}.ipynb"
 
 
 def xid(name: str) -> str:

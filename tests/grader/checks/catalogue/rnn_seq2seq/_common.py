@@ -1,10 +1,9 @@
-"""What lesson 01's test files share: the lesson's paths, seeds and the tolerance
+"""What lesson 01's test files share: the lesson's ids, seeds and the tolerance
 measurement of a bank of correct float32 alternatives against the float64 reference."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -15,9 +14,6 @@ from grader.checks.registry import get
 from grader.labkit.compare import ERROR_KEY
 
 LESSON = "01_rnn_seq2seq"
-ROOT = Path(__file__).resolve().parents[5]
-NOTEBOOK = ROOT / "solutions" / LESSON / f"{LESSON}.ipynb"
-MISTAKE_FILES = sorted((ROOT / "solutions" / LESSON / "mistakes").glob("*.py"))
 SEEDS = (1, 2, 3)
 
 

@@ -4,26 +4,23 @@ plan names, and the candidates of the notebook path (``FLOW``). What every lesso
 
 from __future__ import annotations
 
-import io
-import json
-import math
-import re
-
 import pytest
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 import grader
 from grader.checks.catalogue.rnn_seq2seq.RNNDecoder import DecoderNoContext
 from grader.checks.catalogue.rnn_seq2seq.RNNEncoder import EncoderPaddingUpdates
 from grader.checks.catalogue.rnn_seq2seq.teacher_forcing_batch import tf_no_shift
-from grader.checks.fixtures import build_fixtures
 from grader.checks.registry import get
-from grader.labkit import evidence, notebook
-from reference.tokenizer import PAD_ID
 
-from ._common import LESSON, MISTAKE_FILES, NOTEBOOK, ROOT, exercise_id
+from . import (
+    test_context_vector,
+    test_RNNDecoder,
+    test_RNNEncoder,
+    test_teacher_forced_loss,
+    test_teacher_forcing_batch,
+)
+from ._common import LESSON, exercise_id
 from .test_context_vector import context_python_rows
 from .test_RNNDecoder import DecoderInlined
 from .test_RNNEncoder import EncoderPerSentence
@@ -63,3 +60,9 @@ FLOW = {
     "records": [("RNNDecoder", DecoderInlined, None), ("RNNDecoder", DecoderNoContext.fn, "ignores_context"),
                 ("teacher_forcing_batch", tf_no_shift.fn, "no_shift"), ("context_vector", context_python_rows, None)],
 }
+
+
+#: The banks of correct alternatives (and right answers) of test_lessons.py, by exercise.
+BANKS = {"RNNEncoder": test_RNNEncoder.ENCODER_ALTERNATIVES, "context_vector": test_context_vector.CONTEXT_ALTERNATIVES,
+         "RNNDecoder": test_RNNDecoder.DECODER_ALTERNATIVES, "teacher_forcing_batch": test_teacher_forcing_batch.TF_ALTERNATIVES,
+         "teacher_forced_loss": test_teacher_forced_loss.LOSS_ALTERNATIVES} | CORRECT_ANSWERS

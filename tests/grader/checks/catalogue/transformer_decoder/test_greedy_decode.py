@@ -136,10 +136,12 @@ def test_scripted_translator_rejects_malformed_calls():
 def test_greedy_cases_separate_the_stopping_rules():
     """In the first case every row ends before max_len, at steps at least two apart for
     the shortest and longest; the second has a row that cannot finish; the third passes
-    other special ids; the last has max_len=1. So each stopping mistake shows as itself."""
+    other special ids; the fourth has max_len=1. So each stopping mistake shows as itself.
+    The fifth, appended later, counts the calls made while autograd records."""
     ex = get(exercise_id(NAME))
     for hidden, seed in modes():
-        first, second, third, last = cases_for(ex, hidden=hidden, seed=seed)
+        first, second, third, last, probe = cases_for(ex, hidden=hidden, seed=seed)
+        assert probe.args["probe_grad"] and not first.args["probe_grad"]
         lengths = (first.inputs["src_ids"] != 0).sum(1)
         assert int(lengths.max()) + 2 < first.args["max_len"]
         assert int(lengths.min()) <= int(lengths.max()) - 2 and int(lengths.argmin()) == 1
@@ -147,3 +149,16 @@ def test_greedy_cases_separate_the_stopping_rules():
         ids = third.args["ids"]
         assert ids["bos_id"] != 5 and ids["eos_id"] != 6 and len(set(ids.values())) == 3
         assert last.args["max_len"] == 1
+
+
+def test_scripted_model_counts_the_calls_that_record_gradients():
+    """The probe behind ``builds_graph``: encode and decode count the calls made while
+    autograd is on, and none under torch.no_grad()."""
+    table = torch.randint(15, 20, (20, 20))
+    model = ScriptedTranslator(table, table, eos_id=6, pad_id=0)
+    src = torch.tensor([[16, 17]])
+    with torch.no_grad():
+        model.decode(torch.tensor([[5]]), model.encode(src))
+    assert model.grad_calls == 0
+    model.decode(torch.tensor([[5]]), model.encode(src))
+    assert model.grad_calls == 2

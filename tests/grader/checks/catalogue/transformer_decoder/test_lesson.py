@@ -1,46 +1,35 @@
-"""Lesson 04 as a whole: its exercises are registered, the course's mistakes are
-catalogued, the notebook path (fixtures and evidence) agrees with the trusted grader,
-and the source notebook, its sample mistakes and its blocks follow the conventions."""
+"""Lesson 04 as a whole: the course's mistakes are catalogued, the candidates of the
+notebook path (``FLOW``), and what the notebook and its blocks must never reveal of this
+lesson's solutions. What every lesson satisfies (its notebook, sample mistakes, blocks,
+fixtures) is tested once in ``test_lessons.py``."""
 
 from __future__ import annotations
 
-import io
 import json
-import math
 import re
 
-import pytest
-import torch
-import torch.nn.functional as F
-from torch import nn
-
-import grader
 from grader.checks.catalogue.transformer_decoder import DecoderLayer as layer_catalogue
 from grader.checks.catalogue.transformer_decoder import decoder_self_mask as mask_catalogue
 from grader.checks.catalogue.transformer_decoder import greedy_decode as greedy_catalogue
-from grader.checks.fixtures import build_fixtures
 from grader.checks.registry import get
-from grader.labkit import evidence, notebook
-from reference.attention import MultiHeadAttention
-from reference.layers import FeedForward
-from reference.tokenizer import BOS_ID, EOS_ID, PAD_ID
 
-from ._common import LESSON, NOTEBOOK, SOLUTION, exercise_id
+from . import (
+    test_decoder_self_mask,
+    test_DecoderLayer,
+    test_greedy_decode,
+    test_next_token_probs,
+    test_questions,
+)
+from ._common import NOTEBOOK, SOLUTION, exercise_id
 from .test_DecoderLayer import LayerManualAttention, LayerSDPA
 from .test_greedy_decode import greedy_preallocated, greedy_rows
 
-MISTAKE_FILES = sorted((SOLUTION / "mistakes").glob("*__*.py"))
 NAMES = ("decoder_self_mask", "DecoderLayer", "cross_attention_shape", "next_token_probs",
          "teacher_forcing_passes", "greedy_decode", "greedy_decoder_calls")
 
 
 def _mistake_ids(name):
     return {m.id for m in get(exercise_id(name)).entry.mistakes}
-
-
-def test_lesson_lists_its_exercises():
-    """The lesson's seven exercises are registered, each with a harness and a catalogue entry."""
-    assert set(grader.list_exercises(LESSON)) == {exercise_id(n) for n in NAMES}
 
 
 def test_catalogue_covers_the_course_list():
@@ -54,38 +43,24 @@ def test_catalogue_covers_the_course_list():
             "last_token_only"} <= _mistake_ids("greedy_decode")
 
 
-def test_visible_and_hidden_flow_through_fixtures_and_evidence(tmp_path, monkeypatch):
-    """The notebook path: visible checks against fixtures in the kernel, hidden evidence
-    saved as plain tensors and judged by grader.verify in the trusted process."""
-    fixtures = tmp_path / "fixtures.pt"
-    torch.save(build_fixtures(LESSON), fixtures)
-    monkeypatch.setattr(notebook, "fixtures_path", lambda: fixtures)
-    monkeypatch.chdir(tmp_path)
-    notebook.check("DecoderLayer", LayerManualAttention)
-    notebook.check("greedy_decode", greedy_rows)
-    with pytest.raises(notebook.CheckFailed, match="cross-attention the queries come from the decoder"):
-        notebook.check("DecoderLayer", layer_catalogue.LayerCrossKVFromDecoder.fn)
-    with pytest.raises(notebook.CheckFailed, match="stop only when EVERY row"):
-        notebook.check("greedy_decode", greedy_catalogue.GREEDY_MISTAKES[2].fn)
-    for name, candidate, mistake_id in (
-            ("DecoderLayer", LayerSDPA, None), ("DecoderLayer", layer_catalogue.LayerNormsShared.fn, "norms_shared"),
-            ("greedy_decode", greedy_preallocated, None),
-            ("greedy_decode", greedy_catalogue.GREEDY_MISTAKES[-2].fn, "training_flag_not_restored"),
-            ("decoder_self_mask", mask_catalogue.mask_pads_queries.fn, "pads_queries_not_keys"),
-            ("teacher_forcing_passes", 11, "one_pass_per_prediction")):
-        notebook.record(name, candidate)
-        result = grader.verify(exercise_id(name), evidence.read_evidence(tmp_path, name),
-                               evidence.read_seed(tmp_path))
-        assert result.passed == (mistake_id is None), result.feedback
-        assert result.mistake == mistake_id
+def _greedy(mistake_id):
+    """The catalogued greedy_decode mistake of that id."""
+    return next(m.fn for m in greedy_catalogue.GREEDY_MISTAKES if m.id == mistake_id)
 
 
-def test_fixtures_stay_small():
-    """The lesson's fixtures (visible cases, the reference and every mistake's outputs) stay
-    under 1 MB."""
-    buffer = io.BytesIO()
-    torch.save(build_fixtures(LESSON), buffer)
-    assert buffer.tell() < 1_000_000
+#: The notebook path of test_lessons.py: visible checks that pass, a visible check that fails
+#: with its hint, and hidden evidence judged by the trusted grader (None: it passes).
+FLOW = {
+    "checks": [("DecoderLayer", LayerManualAttention), ("greedy_decode", greedy_rows)],
+    "fails": [("DecoderLayer", layer_catalogue.LayerCrossKVFromDecoder.fn,
+               "cross-attention the queries come from the decoder"),
+              ("greedy_decode", _greedy("stops_at_first_eos"), "stop only when EVERY row")],
+    "records": [("DecoderLayer", LayerSDPA, None), ("DecoderLayer", layer_catalogue.LayerNormsShared.fn, "norms_shared"),
+                ("greedy_decode", greedy_preallocated, None),
+                ("greedy_decode", _greedy("training_flag_not_restored"), "training_flag_not_restored"),
+                ("decoder_self_mask", mask_catalogue.mask_pads_queries.fn, "pads_queries_not_keys"),
+                ("teacher_forcing_passes", 11, "one_pass_per_prediction")],
+}
 
 
 # --------------------------------------------------------------------------- notebook
@@ -93,72 +68,6 @@ def test_fixtures_stay_small():
 
 def _cells():
     return json.loads(NOTEBOOK.read_text())["cells"]
-
-
-def _provided() -> dict[str, object]:
-    """What the notebook's setup cell provides (blocks/ is a copy of these reference modules)."""
-    return {"torch": torch, "nn": nn, "F": F, "math": math, "MultiHeadAttention": MultiHeadAttention,
-            "FeedForward": FeedForward, "PAD_ID": PAD_ID, "BOS_ID": BOS_ID, "EOS_ID": EOS_ID}
-
-
-def test_notebook_solutions_pass():
-    """The source notebook's own solution cells, run in order with the provided blocks,
-    pass every check, visible and hidden."""
-    namespace = _provided()
-    for cell in _cells():
-        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
-        if cell["cell_type"] == "code" and grade_id.startswith(("ex_", "answer_")):
-            exec(compile("".join(cell["source"]), grade_id, "exec"), namespace)  # noqa: S102 - our own notebook
-    for name in NAMES:
-        for hidden in (False, True):
-            result = grader.check(exercise_id(name), namespace[name], hidden=hidden, seed=1)
-            assert result.passed, (name, result.feedback)
-
-
-@pytest.mark.parametrize("path", MISTAKE_FILES, ids=lambda p: p.name)
-def test_mistake_notebook_cells_are_diagnosed(path):
-    """Each file in solutions/04_transformer_decoder/mistakes/ is a student's solution cell
-    with one catalogued mistake (named in the file name); the grader names that mistake."""
-    name, mistake_id = path.stem.split("__")
-    assert mistake_id in _mistake_ids(name)
-    namespace = _provided()
-    exec(compile(path.read_text(), str(path), "exec"), namespace)
-    for hidden, seed in ((False, None), (True, 7)):
-        result = grader.check(exercise_id(name), namespace[name], hidden=hidden, seed=seed)
-        assert not result.passed
-        assert result.mistake == mistake_id, result.feedback
-
-
-def test_there_are_mistake_cells_for_several_exercises():
-    """At least three catalogued mistakes across at least three exercises have a notebook cell."""
-    names = {p.stem.split("__")[0] for p in MISTAKE_FILES}
-    assert len(MISTAKE_FILES) >= 3 and len(names) >= 3
-
-
-def test_source_notebook_follows_the_conventions():
-    """Each exercise has a solution cell and a locked, graded check cell with the exact
-    source and the entry's points; grade ids are unique; no outputs; no project imports."""
-    cells = _cells()
-    ids = [c["metadata"]["nbgrader"]["grade_id"] for c in cells if "nbgrader" in c["metadata"]]
-    assert len(ids) == len(set(ids))
-    by_id = {c["metadata"]["nbgrader"]["grade_id"]: c for c in cells if "nbgrader" in c["metadata"]}
-    for name in NAMES:
-        check = by_id[f"check_{name}"]
-        meta = check["metadata"]["nbgrader"]
-        assert meta["grade"] and meta["locked"] and meta["points"] == get(exercise_id(name)).entry.points
-        assert "".join(check["source"]) == (f'### BEGIN HIDDEN TESTS\nlabkit.record("{name}", {name})\n'
-                                            f'### END HIDDEN TESTS\nlabkit.check("{name}", {name})')
-        solution = by_id.get(f"ex_{name}") or by_id[f"answer_{name}"]
-        assert solution["metadata"]["nbgrader"]["solution"]
-        assert "### BEGIN SOLUTION" in "".join(solution["source"])
-    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    assert "import labkit" in "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
-    assert not re.search(r"^\s*(from|import)\s+(reference|grader)\b", code, re.M)
-    for c in cells:
-        if c["cell_type"] == "code":
-            assert c["outputs"] == [] and c["execution_count"] is None
-        if c["cell_type"] == "markdown":
-            assert c["metadata"]["nbgrader"]["locked"]
 
 
 def test_notebook_reveals_no_solution_outside_its_regions():
@@ -179,7 +88,7 @@ SOLUTION_NAMES = ("def decoder_self_mask", "def causal_padding_mask", "class Dec
                   "def next_token_probs", "def greedy_decode")
 
 
-def test_blocks_ship_no_solution_of_this_lesson():
+def test_blocks_define_none_of_the_reference_solutions():
     """blocks.txt lists reference modules, one per line; none of them (nor what they import)
     defines this lesson's solutions: the decoder self-attention mask, DecoderLayer,
     next_token_probs, greedy_decode."""
@@ -194,3 +103,8 @@ def test_blocks_ship_no_solution_of_this_lesson():
             source = file.read_text()
             for banned in SOLUTION_NAMES:
                 assert banned not in source, (n, banned)
+
+
+#: The banks of correct alternatives (and right answers) of test_lessons.py, by exercise.
+BANKS = {m.NAME: m.BANK for m in (test_decoder_self_mask, test_DecoderLayer, test_next_token_probs,
+                                  test_greedy_decode)} | test_questions.CORRECT_ANSWERS

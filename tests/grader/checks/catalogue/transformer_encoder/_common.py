@@ -4,7 +4,6 @@ the measurement of the banks' float32 errors against the tolerances."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,9 +16,6 @@ from grader.labkit.compare import GRAD_PREFIX
 
 LESSON = "03_transformer_encoder"
 HIDDEN_SEEDS = (3, 11)
-ROOT = Path(__file__).resolve().parents[5]
-SOLUTION = ROOT / "solutions" / LESSON
-NOTEBOOK = SOLUTION / f"{LESSON}.ipynb"
 
 
 def xid(name: str) -> str:
