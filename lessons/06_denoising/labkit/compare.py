@@ -115,11 +115,19 @@ def _fail(layer: str, text: str, context: str, mistake: Mistake | Problem | None
     return Verdict(False, "\n".join(lines), mistake_id, layer)
 
 
-def error_verdict(err: str, context: str) -> Verdict:
+def error_verdict(err: str, context: str, mistakes: list[Mistake] | None = None) -> Verdict:
     """The verdict on a candidate that raised ``err``: ``not_implemented`` when it is the
-    untouched exercise's NotImplementedError, else unnamed."""
-    mid = "not_implemented" if err.startswith("NotImplementedError") else None
-    return Verdict(False, f"FAILED (error) {context}\nyour code raised {err}", mid, "error")
+    untouched exercise's NotImplementedError; named when a catalogued mistake raised the very
+    same error on this case (e.g. ``(B, T, V)`` logits handed to ``F.cross_entropy``); else
+    unnamed."""
+    if err.startswith("NotImplementedError"):
+        return Verdict(False, f"FAILED (error) {context}\nyour code raised {err}",
+                       "not_implemented", "error")
+    found = next((m for m in mistakes or [] if m.outputs.get(ERROR_KEY) == err), None)
+    lines = [f"FAILED (error) {context}", f"your code raised {err}"]
+    if found is not None:
+        lines.append(f"Hint: {found.hint}")
+    return Verdict(False, "\n".join(lines), found.id if found else None, "error")
 
 
 def compare(got: Mapping[str, object], expected: Mapping[str, torch.Tensor], *,
@@ -135,7 +143,7 @@ def compare(got: Mapping[str, object], expected: Mapping[str, torch.Tensor], *,
     mistakes = mistakes or []
     hints = hints or {}
     if ERROR_KEY in got:
-        return error_verdict(str(got[ERROR_KEY]), context)
+        return error_verdict(str(got[ERROR_KEY]), context, mistakes)
     value_keys = [k for k in expected if not k.startswith(GRAD_PREFIX)]
     grad_keys = [k for k in expected if k.startswith(GRAD_PREFIX)]
     for key in value_keys + grad_keys:

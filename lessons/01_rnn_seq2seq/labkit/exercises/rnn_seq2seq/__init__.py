@@ -1,5 +1,5 @@
-"""Harnesses for lesson 01, sequence-to-sequence with RNNs (book ch. 1, the
-encoder-decoder architecture before Transformers; Sutskever et al. 2014).
+"""Harnesses for lesson 01, sequence-to-sequence with RNNs (the course's encoder-decoder
+notes: the architecture before Transformers; Sutskever et al. 2014).
 
 Exercises, in notebook order, one file each (named by the exercise):
 

@@ -1,5 +1,6 @@
 """Lesson 01, exercise ``context_vector``: c = m(h_1, ..., h_T), the state of the last real
-token or the mean over real tokens (book ch. 1; Sutskever et al. 2014 use the last state)."""
+token or the mean over real tokens (the encoder-decoder
+notes; Sutskever et al. 2014 use the last state)."""
 
 from __future__ import annotations
 

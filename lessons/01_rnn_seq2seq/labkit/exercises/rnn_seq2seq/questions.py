@@ -1,5 +1,5 @@
 """Lesson 01's three short questions: the context vector's shape, the decoder's inputs at a
-step, and the drawbacks of RNN encoder-decoders that the Transformer removed."""
+step, and the two drawbacks of RNNs that *Large Language Models: A Deep Dive* (ch. 2) names."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ class RNNDrawbackHarness(AnswerHarness):
     lesson = LESSON
     name = "rnn_drawback"
     kind = "choice"
-    question = ("Which two drawbacks of RNN encoder-decoders did the Transformer remove? "
+    question = ("Which two drawbacks of the RNNs in encoder-decoders does the encoder-decoder "
+                "chapter name? "
                 "a) they cannot be trained with teacher forcing; b) the time steps must be "
                 "computed one after another, and gradients vanish or explode across many steps; "
                 "c) they cannot read inputs of different lengths; d) their number of parameters "

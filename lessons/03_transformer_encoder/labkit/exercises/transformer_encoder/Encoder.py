@@ -28,24 +28,32 @@ class EncoderHarness(NamedParamsHarness):
     structure = ("expected exactly layers = nn.ModuleList of num_layers EncoderLayer, each with "
                  "its own weights, and norm = nn.LayerNorm(d_model, eps=layer_norm_eps) only "
                  "when norm_first (None otherwise)")
+    # Layers kept in a plain Python list are not registered: only their parameters are missing.
+    error_patterns = ((r"expected ones \(missing layers\.0\.[^;]*\); expected exactly",
+                       "layers_in_python_list"),)
 
     def cases(self, gen: torch.Generator, *, hidden: bool) -> list[Case]:
-        settings = [  # num_layers, (B, T, E, H, F), norm_first, activation
-            (3, (3, 6, 6, 3, 10) if hidden else (3, 5, 8, 2, 12), False, "relu"),
-            (2, (3, 5, 8, 2, 12) if hidden else (2, 4, 6, 3, 8), True, "gelu"),
+        settings = [  # num_layers, (B, T, E, H, F), norm_first, activation, eps, x scale
+            (3, (3, 6, 6, 3, 10) if hidden else (3, 5, 8, 2, 12), False, "relu", 1e-5, 1.0),
+            (2, (3, 5, 8, 2, 12) if hidden else (2, 4, 6, 3, 8), True, "gelu", 1e-5, 1.0),
+            # Appended (the cases above keep their inputs): a layer_norm_eps other than the
+            # default, on small inputs (variance 0.01) so that eps changes every LayerNorm.
+            (2, (2, 5, 6, 2, 10) if hidden else (2, 4, 8, 2, 12), True, "relu", 1e-3, 0.1),
         ]
         out = []
-        for n, (b, t, e, h, f), norm_first, act in settings:
+        for n, (b, t, e, h, f), norm_first, act, eps, scale in settings:
             kind = "pre-norm" if norm_first else "post-norm"
-            inputs = {"x": randn(gen, b, t, e), "mask": padding(gen, b, t)[:, None, None, :]}
+            inputs = {"x": randn(gen, b, t, e, scale=scale),
+                      "mask": padding(gen, b, t)[:, None, None, :]}
             for i in range(n):
                 inputs.update(layer_params(gen, f"layers.{i}.", e, f))
             if norm_first:
                 inputs.update(norm_params(gen, "norm", e))
             init = {"num_layers": n, "d_model": e, "num_heads": h, "d_ff": f, "dropout": 0.1,
-                    "activation": act, "norm_first": norm_first, "layer_norm_eps": 1e-5}
+                    "activation": act, "norm_first": norm_first, "layer_norm_eps": eps}
             args = ", ".join(f"{k}={v!r}" for k, v in init.items())
-            out.append(Case(f"{kind}, {n} layers", f"Encoder({args}); x {(b, t, e)}; mask "
+            name = f"{kind}, {n} layers" + (f", layer_norm_eps={eps:g}" if eps != 1e-5 else "")
+            out.append(Case(name, f"Encoder({args}); x {(b, t, e)}; mask "
                             f"{(b, 1, 1, t)} (padding)", inputs, {"init": init},
                             {"out": upstream(gen, b, t, e)}))
         return out

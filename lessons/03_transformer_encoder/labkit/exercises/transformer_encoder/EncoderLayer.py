@@ -15,8 +15,8 @@ from ._common import LESSON, NamedParamsHarness, layer_params, padding, randn, u
 
 @register
 class EncoderLayerHarness(NamedParamsHarness):
-    """``EncoderLayer(d_model, num_heads, d_ff, dropout, activation, norm_first,
-    layer_norm_eps)`` with ``self_attn``, ``ff``, ``norm1``, ``norm2``; forward(x, mask)."""
+    """``EncoderLayer``, built from d_model, num_heads, d_ff, dropout, activation, norm_first
+    and layer_norm_eps, with ``self_attn``, ``ff``, ``norm1``, ``norm2``; forward(x, mask)."""
 
     lesson = LESSON
     name = "EncoderLayer"

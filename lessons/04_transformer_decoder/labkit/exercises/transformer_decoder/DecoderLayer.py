@@ -54,9 +54,12 @@ class DecoderLayerHarness(Diagnoses, ModuleHarness):
         # fixtures (every mistake's outputs and gradients) small.
         b, t, s, e, h, d_ff = (4, 6, 4, 16, 4, 24) if hidden else (3, 5, 7, 8, 2, 12)
         out = []
-        for name, norm_first, activation, masked in (
-                ("post-norm, masks", False, "relu", True), ("pre-norm, masks", True, "gelu", True),
-                ("post-norm, no masks", False, "relu", False)):
+        for name, norm_first, activation, masked, eps in (
+                ("post-norm, masks", False, "relu", True, 1e-5),
+                ("pre-norm, masks", True, "gelu", True, 1e-6),
+                ("post-norm, no masks", False, "relu", False, 1e-5),
+                # Appended (the cases above keep their inputs): an eps that shows when ignored.
+                ("post-norm, masks, layer_norm_eps=0.1", False, "gelu", True, 0.1)):
             x, memory = randn(gen, b, t, e), randn(gen, b, s, e)
             inputs = {"x": x, "memory": memory}
             what = f"x {(b, t, e)}, memory {(b, s, e)}"
@@ -69,7 +72,6 @@ class DecoderLayerHarness(Diagnoses, ModuleHarness):
                          f"{(b, 1, 1, s)} (source padding)")
             else:
                 what += ", no masks (self_mask and memory_mask left to their default None)"
-            eps = 1e-6 if norm_first else 1e-5
             init = {"d_model": e, "num_heads": h, "d_ff": d_ff, "dropout": 0.1,
                     "activation": activation, "norm_first": norm_first, "layer_norm_eps": eps}
             inputs.update({f"param:{k}": v for k, v in _layer_params(gen, e, d_ff).items()})

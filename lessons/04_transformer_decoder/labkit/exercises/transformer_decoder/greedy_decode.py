@@ -34,7 +34,8 @@ class ScriptedTranslator(torch.nn.Module):
     that ``src_mask`` lets through (every position when it is None), and ``</s>`` once
     the source words run out. Like a real decoder, position i sees only the target
     tokens up to i. In training mode it reads ``train_table`` instead, as dropout
-    changes what a trained model predicts.
+    changes what a trained model predicts. ``grad_calls`` counts the calls made while
+    autograd was recording (generation should make none).
     """
 
     def __init__(self, table: torch.Tensor, train_table: torch.Tensor, eos_id: int, pad_id: int) -> None:
@@ -42,17 +43,20 @@ class ScriptedTranslator(torch.nn.Module):
         self.table, self.train_table = table.long(), train_table.long()
         self.vocab_size = int(table.shape[0])
         self.eos_id, self.pad_id = eos_id, pad_id
+        self.grad_calls = 0
 
     def encode(self, src_ids: torch.Tensor, src_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Source ids ``(B, S)`` -> memory ``(B, S, V)``: the ids one-hot."""
         src_ids = _check_ids(src_ids, "src_ids", self.vocab_size)
         self._check_mask(src_mask, src_ids.shape)
+        self.grad_calls += torch.is_grad_enabled()
         return torch.nn.functional.one_hot(src_ids, self.vocab_size).float()  # (B, S, V)
 
     def decode(self, tgt_ids: torch.Tensor, memory: torch.Tensor, src_mask: torch.Tensor | None = None,
                tgt_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Target ids ``(B, L)`` and memory ``(B, S, V)`` -> logits ``(B, L, V)``."""
         tgt_ids = _check_ids(tgt_ids, "tgt_ids", self.vocab_size)
+        self.grad_calls += torch.is_grad_enabled()
         if not isinstance(memory, torch.Tensor) or memory.dim() != 3 \
                 or memory.shape[0] != tgt_ids.shape[0] or memory.shape[2] != self.vocab_size:
             shown = tuple(memory.shape) if isinstance(memory, torch.Tensor) else type(memory).__name__
@@ -98,7 +102,7 @@ class ScriptedTranslator(torch.nn.Module):
 class GreedyDecodeHarness(Diagnoses, Harness):
     """``greedy_decode(model, src_ids, max_len, bos_id=5, eos_id=6, pad_id=0) -> (B, L)``
     long ids, L <= max_len, each row starting with ``<s>`` and padded after its ``</s>``;
-    the model decodes in eval mode and gets its training flag back."""
+    the model decodes in eval mode, without gradients, and gets its training flag back."""
 
     lesson = LESSON
     name = "greedy_decode"
@@ -110,7 +114,7 @@ class GreedyDecodeHarness(Diagnoses, Harness):
         out = []
 
         def add(name: str, describe: str, lengths: list[int], max_len: int,
-                ids: dict[str, int]) -> None:
+                ids: dict[str, int], probe: bool = False) -> None:
             pad = ids.get("pad_id", PAD_ID)
             s = max(lengths)
             src = torch.randint(NUM_SPECIAL, v, (len(lengths), s), generator=gen)
@@ -122,7 +126,7 @@ class GreedyDecodeHarness(Diagnoses, Harness):
             out.append(Case(name, f"{describe}; src_ids {tuple(src.shape)}, max_len={max_len}"
                             + (f", {shown}" if shown else ""),
                             {"src_ids": src, "table": table, "train_table": train_table},
-                            {"max_len": max_len, "ids": ids}))
+                            {"max_len": max_len, "ids": ids, "probe_grad": probe}))
 
         # Rows of the first case end after 2 + length tokens: at different steps, the
         # shortest at least two steps before the longest, all before max_len.
@@ -141,6 +145,9 @@ class GreedyDecodeHarness(Diagnoses, Harness):
             [long_row, 2, 3], long_row, {})
         add("special ids given", "bos_id, eos_id and pad_id passed as arguments", [3, 1], 8, other)
         add("max_len=1", "max_len=1: only <s> fits", [2, 3], 1, {})
+        # Appended later (earlier cases keep their fixtures): does the loop record gradients?
+        add("no gradients", "the model counts the calls made while autograd records (expected "
+            "none: decode under torch.no_grad())", [3, 2], 7, {}, probe=True)
         return out
 
     def forward(self, candidate: Any, inputs: dict[str, torch.Tensor], case: Case) -> dict[str, Any]:
@@ -149,4 +156,7 @@ class GreedyDecodeHarness(Diagnoses, Harness):
                                    ids.get("eos_id", EOS_ID), ids.get("pad_id", PAD_ID))
         model.train()  # as it is after training: greedy decoding must switch dropout off
         result = candidate(model, inputs["src_ids"], case.args["max_len"], **ids)
-        return {"ids": result, "training": torch.tensor(model.training)}
+        out = {"ids": result, "training": torch.tensor(model.training)}
+        if case.args.get("probe_grad"):
+            out["calls_with_grad"] = torch.tensor(model.grad_calls)
+        return out

@@ -31,6 +31,14 @@ from ._common import (
     SPECIAL_IDS,
     UNK_ID,
 )
+from ._other_ids import (
+    OTHER_MASK,
+    OTHER_SPECIALS,
+    OTHER_VOCAB,
+    hardcoded_ids_problem,
+    ids_of,
+    other_sentences,
+)
 
 #: Specials that may sit inside a sentence ([UNK], <s>, </s>, sentinels): never selected either.
 _INNER_SPECIALS = torch.tensor([UNK_ID, 5, 6, 7, 9, 14])
@@ -107,8 +115,11 @@ MASK_TOKENS_HINTS: dict[str, str] = {
     "in special_ids) are never selected, never changed, and their label is -100.",
     "changes_unselected": "only selected positions may change; every other input keeps its "
     "original id.",
-    "random_from_full_vocab": "random replacements are drawn from the ordinary (non-special) "
-    "ids only; drawing from the whole vocabulary can insert [PAD], [CLS] or [MASK].",
+    "random_from_full_vocab": "this course's spec draws random replacements from the ordinary "
+    "(non-special) ids only, so that no [PAD], [CLS] or [MASK] lands inside a sentence. BERT's "
+    "released code and the common data collators draw from the whole vocabulary, where the few "
+    "specials are almost never picked; in the course's small vocabulary they often are, and "
+    "the checks follow the course's spec: leave special_ids out of the draw.",
     "random_out_of_range": "random replacements must be ids in [0, vocab_size).",
     "same_random_token": "draw one random id per replaced position (a tensor of draws), not "
     "a single id for all of them.",
@@ -118,6 +129,9 @@ MASK_TOKENS_HINTS: dict[str, str] = {
     "only mask_replace_prob (80%) of those become [MASK], i.e. 12% of the tokens.",
     "selection_inverted": "a token is selected when its uniform draw is BELOW mlm_probability "
     "(rand < p selects a share p).",
+    "hardcoded_token_ids": "read the ids from the arguments: mask_token_id is the id to write, "
+    "special_ids the ids never to select, change or draw; numbers copied from the course "
+    "tokenizer break with any other tokenizer.",
     "hardcoded_probabilities": "use the arguments mlm_probability, mask_replace_prob and "
     "random_replace_prob instead of fixed numbers.",
     "wrong_selection_rate": "each eligible token is selected with probability mlm_probability.",
@@ -147,14 +161,18 @@ class MaskTokensHarness(Harness):
 
     def cases(self, gen: torch.Generator, *, hidden: bool) -> list[Case]:
         def case(name: str, ids: torch.Tensor, vocab: int, calls: tuple[str, ...], *, stats: bool,
-                 probs: tuple[float, float, float] = (0.15, 0.8, 0.1)) -> Case:
+                 probs: tuple[float, float, float] = (0.15, 0.8, 0.1), other_ids: bool = False) -> Case:
             first, other = _seed(gen), _seed(gen)
             seeds = {"first": first, "again": first, "other": other}
             args = {"vocab_size": vocab, "probs": list(probs), "stats": stats,
                     "calls": {c: seeds[c] for c in calls}}
+            specials = f"0..{NUM_SPECIAL - 1}"
+            if other_ids:
+                args.update(mask_id=OTHER_MASK, special_ids=list(OTHER_SPECIALS))
+                specials = f"{OTHER_SPECIALS}, mask_token_id {OTHER_MASK}"
             p, pm, pr = probs
             describe = (f"{name}: input_ids {tuple(ids.shape)}, vocab_size {vocab}, special ids "
-                        f"0..{NUM_SPECIAL - 1}, mlm_probability {p}, mask_replace_prob {pm}, "
+                        f"{specials}, mlm_probability {p}, mask_replace_prob {pm}, "
                         f"random_replace_prob {pr}")
             return Case(name, describe, {"input_ids": _pack(ids)}, args)
 
@@ -172,6 +190,9 @@ class MaskTokensHarness(Harness):
             # Other probabilities, so that fixed numbers in the code show.
             case("statistics, other probabilities", _sentences(gen, 64, 64, 40, 24), 40,
                  ("first",), stats=True, probs=(0.3, 0.5, 0.25)),
+            # Another tokenizer's ids (BERT's uncased layout), so that fixed ids in the code show.
+            case("another tokenizer's special ids", other_sentences(gen, 32, 24), OTHER_VOCAB,
+                 ("first",), stats=False, other_ids=True),
         ]
 
     def forward(self, candidate: Any, inputs: dict[str, torch.Tensor], case: Case) -> dict[str, Any]:
@@ -181,8 +202,9 @@ class MaskTokensHarness(Harness):
         for call, seed in case.args["calls"].items():
             # The first call gets the tensor the mutation check watches; later calls a fresh copy.
             ids = original.clone()
-            result = candidate(ids, mask_token_id=MASK_ID, vocab_size=case.args["vocab_size"],
-                               special_ids=list(SPECIAL_IDS), mlm_probability=p,
+            mask_id, specials = ids_of(case)
+            result = candidate(ids, mask_token_id=mask_id, vocab_size=case.args["vocab_size"],
+                               special_ids=list(specials), mlm_probability=p,
                                mask_replace_prob=pm, random_replace_prob=pr,
                                generator=torch.Generator().manual_seed(seed))
             if call == "first" and not torch.equal(ids, original):
@@ -249,7 +271,8 @@ class MaskTokensHarness(Harness):
         if "other" in outs and all(torch.equal(a, b) for a, b in zip(outs["first"], outs["other"], strict=True)):
             return ("property", f"calls with two different seeds gave identical results on "
                     f"{original.numel()} positions", "fixed_internal_seed")
-        return self._check_labels_and_tokens(original, inputs, labels, case) \
+        return hardcoded_ids_problem(original, inputs, labels, case) \
+            or self._check_labels_and_tokens(original, inputs, labels, case) \
             or (self._check_statistics(original, inputs, labels, case) if case.args["stats"] else None)
 
     @staticmethod
@@ -258,7 +281,8 @@ class MaskTokensHarness(Harness):
 
     def _check_labels_and_tokens(self, x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor,
                                  case: Case) -> tuple[str, str, str] | None:
-        special = torch.isin(x, torch.tensor(SPECIAL_IDS))
+        mask_id, specials = ids_of(case)
+        special = torch.isin(x, torch.tensor(specials))
         selected = labels != IGNORE_INDEX
         changed = y != x
         n_eligible = int((~special).sum())
@@ -285,19 +309,19 @@ class MaskTokensHarness(Harness):
                     f"(label {int(labels[at])}, input now {int(y[at])})", "selects_special_tokens")
         if (changed & ~selected).any():
             at = self._at(changed & ~selected)
-            masked = y == MASK_ID
+            masked = y == mask_id
             if bool((selected == masked).all()):
                 return ("property", f"position {at} changed from {int(x[at])} to {int(y[at])} but "
                         "has label -100: only [MASK] positions carry labels", "labels_only_at_mask")
             return ("property", f"position {at} has label -100 (not selected) but its id changed "
                     f"from {int(x[at])} to {int(y[at])}", "changes_unselected")
         vocab = case.args["vocab_size"]
-        randomised = changed & (y != MASK_ID)
+        randomised = changed & (y != mask_id)
         if ((y < 0) | (y >= vocab))[randomised].any():
             at = self._at(randomised & ((y < 0) | (y >= vocab)))
             return ("property", f"position {at} was replaced by id {int(y[at])}, outside [0, {vocab})",
                     "random_out_of_range")
-        bad_random = randomised & torch.isin(y, torch.tensor(SPECIAL_IDS))
+        bad_random = randomised & torch.isin(y, torch.tensor(specials))
         if bad_random.any():
             at = self._at(bad_random)
             return ("property", f"position {at} was replaced by the special id {int(y[at])} "

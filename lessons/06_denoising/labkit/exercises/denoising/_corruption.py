@@ -44,6 +44,8 @@ from ._common import (
     _seeds,
     _show,
     _unpack_rows,
+    _with_boundary,
+    _words,
     split_boundary,
 )
 
@@ -80,6 +82,21 @@ class _Corruption(Harness):
                    params: Mapping[str, Any]) -> Problem | None:
         return None
 
+    @staticmethod
+    def rounding_problem(bodies: list[int], changed: list[int], ratio: float, what: str,
+                         mid: str) -> Problem | None:
+        """On bodies where ``ratio * n`` is not whole, an exact-count answer must change
+        ceil(ratio * n) tokens. One that changes floor(ratio * n) on every such call (a
+        per-token draw would do so by chance with probability below 1e-12 on the rounding
+        case's calls) rounds the count down."""
+        rows = [(n, c) for n, c in zip(bodies, changed, strict=True)
+                if not float(ratio * n).is_integer()]
+        if rows and all(c == math.floor(ratio * n) for n, c in rows):
+            n, c = rows[0]
+            return ("statistics", f"on a body of {n} tokens with ratio {ratio}, {c} tokens were "
+                    f"{what} on every call: {ratio} x {n} = {ratio * n:g} must be rounded up", mid)
+        return None
+
     # --- cases --------------------------------------------------------------------
     def make_case(self, gen: torch.Generator, name: str, describe: str, rows: list[list[int]],
                   params: dict[str, Any], *, stats: bool, repeat: int = 1, vary: int = 0) -> Case:
@@ -93,6 +110,16 @@ class _Corruption(Harness):
         args = {"calls": calls, "same": same, "vary": [group] if vary else [], "stats": stats,
                 "params": params}
         return Case(name, describe, _pack_rows(rows), args)
+
+    def rounding_case(self, gen: torch.Generator, ratio: float, params: dict[str, Any]) -> Case:
+        """36 calls on bodies of 6 and 11 tokens, where ``ratio * n`` (2.4 and 4.4 at 0.4) is
+        not whole: ceil, floor and round() give different counts there. Appended after the
+        other cases, so theirs stay as they were."""
+        rows = [_with_boundary(_words(gen, (6, 11)[i % 2]), ("cls", "none")[i // 2 % 2])
+                for i in range(12)]
+        return self.make_case(gen, "rounding", f"{3 * len(rows)} calls on bodies of 6 and 11 "
+                              f"tokens (ratio x n not whole), ratio {ratio}", rows, params,
+                              stats=True, repeat=3)
 
     # --- running --------------------------------------------------------------------
     def forward(self, candidate: Any, inputs: dict[str, torch.Tensor], case: Case) -> dict[str, Any]:

@@ -31,4 +31,5 @@ class T5TargetSentinelsHarness(AnswerHarness):
     name = "t5_target_sentinels"
     kind = "int"
     question = ("T5 span corruption of a 40-token body with noise_density 0.15 and "
-                "mean_span_length 3: how many sentinel tokens do the targets hold?")
+                "mean_span_length 3: how many sentinel tokens do the targets hold under this "
+                "lesson's rule (the paper's figure: one per span and a final one)?")

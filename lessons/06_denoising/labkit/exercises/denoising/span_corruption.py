@@ -34,6 +34,9 @@ SPAN_CORRUPTION_HINTS: dict[str, str] = {
     "sentinel_ids[1], ... in that order.",
     "targets_without_sentinels": "the targets are each sentinel followed by the tokens of its "
     "span: <X> span0 <Y> span1 ... then one more sentinel.",
+    "assumes_consecutive_sentinels": "span i's sentinel is sentinel_ids[i], whatever the ids are: "
+    "they need not count up from the first one (T5's own ids count DOWN from 32099), so take "
+    "them from the list instead of adding i to its first id.",
     "missing_final_sentinel": "end the targets with one more sentinel, sentinel_ids[num_spans], "
     "after the last span (T5's 'final sentinel token'), before any trailing [SEP]/</s>.",
     "targets_do_not_match_inputs": "the targets hold the same sentinels as the inputs, in the same "
@@ -120,6 +123,26 @@ class SpanCorruptionHarness(_Corruption):
                 out[-1].append(tok)
         return out
 
+    @staticmethod
+    def consecutive_sentinels(body: list[int], in_body: list[int], tg_body: list[int],
+                              sentinels: list[int]) -> tuple[str, str] | None:
+        """Span i given sentinel_ids[0] + i: the ids the inputs insert count up from the first
+        sentinel (or the targets end with sentinel_ids[0] + num_spans) where sentinel_ids
+        does not. Checked before the other sentinel rules, whose counts would miss ids that
+        are not sentinels at all."""
+        inserted = [t for t in in_body if t not in body]
+        counting = [sentinels[0] + i for i in range(len(inserted) + 1)]
+        if not inserted or counting == sentinels[: len(counting)]:
+            return None
+        wrong_inputs = inserted == counting[:-1] != sentinels[: len(inserted)]
+        final = sentinels[len(inserted)] if len(inserted) < len(sentinels) else None
+        wrong_final = bool(tg_body) and tg_body[-1] == counting[-1] != final
+        if wrong_inputs or wrong_final:
+            return (f"the sentinels used are {inserted} (then {tg_body[-1:]} closing the "
+                    f"targets); sentinel_ids is {sentinels[: len(counting)]}...",
+                    "assumes_consecutive_sentinels")
+        return None
+
     def check_call(self, x, outs, params):
         inputs, targets = outs
         sentinels = list(params["sentinel_ids"])
@@ -131,6 +154,9 @@ class SpanCorruptionHarness(_Corruption):
         tg_body = targets[: len(targets) - len(tail)]
         in_sent = [t for t in in_body if t in sentinels or t in SENTINEL_IDS]
         tg_sent = [t for t in tg_body if t in sentinels or t in SENTINEL_IDS]
+        consecutive = self.consecutive_sentinels(body, in_body, tg_body, sentinels)
+        if consecutive is not None:
+            return consecutive
         k = len(in_sent)
         if k == 0:
             return ("the inputs hold no sentinel", "no_noise_span")

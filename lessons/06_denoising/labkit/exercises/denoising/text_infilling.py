@@ -32,7 +32,12 @@ TEXT_INFILLING_HINTS: dict[str, str] = {
     "lengths until they add up to at least that budget and cut the last one to fit.",
     "wrong_span_lengths": "span lengths follow Poisson(poisson_lambda): their mean is about "
     "poisson_lambda (a little less, as the last span is cut to the budget).",
+    "hardcoded_mask_id": "insert the mask_token_id argument, whatever its value: a fixed id (this "
+    "course's [MASK] is 4) is wrong in any other vocabulary (BART's <mask> is 50264).",
 }
+
+#: The mask id of the last case: BART's <mask> in its released vocabulary, not this course's 4.
+OTHER_MASK_ID = 50264
 
 
 def infilling_gaps(x: list[int], y: list[int], mask_id: int) -> list[tuple[int, int]] | None:
@@ -93,6 +98,9 @@ class TextInfillingHarness(_Corruption):
             self.make_case(gen, "statistics, other parameters", f"{len(other)} sequences of about "
                            "200 distinct tokens, mask_ratio=0.2, poisson_lambda=1.5",
                            other, params2, stats=True),
+            self.make_case(gen, "another mask id", f"{len(small)} sequences, mask_token_id="
+                           f"{OTHER_MASK_ID} (BART's <mask>), mask_ratio=0.3, poisson_lambda=3.0",
+                           small, {**default, "mask_token_id": OTHER_MASK_ID}, stats=False),
         ]
 
     def call(self, candidate, tokens, generator, params):
@@ -102,6 +110,9 @@ class TextInfillingHarness(_Corruption):
     def check_call(self, x, outs, params):
         (y,) = outs
         gaps = infilling_gaps(x, y, params["mask_token_id"])
+        if gaps is None and params["mask_token_id"] != MASK_ID and MASK_ID in y and MASK_ID not in x:
+            return (f"the output holds id {MASK_ID}, not mask_token_id {params['mask_token_id']}",
+                    "hardcoded_mask_id")
         if gaps is None:
             return ("the tokens that are not [MASK] are not the input's tokens in their order",
                     "not_infilling")

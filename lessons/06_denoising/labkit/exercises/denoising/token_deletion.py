@@ -31,6 +31,9 @@ TOKEN_DELETION_HINTS: dict[str, str] = {
     "ratio_per_document": "deletion_ratio is the share of TOKENS deleted in every document, not "
     "the probability that a document loses a token: delete ceil(deletion_ratio * n) of its n "
     "body tokens.",
+    "count_rounded_down": "the number of deleted tokens is ratio x n ROUNDED UP: with n body "
+    "tokens and deletion_ratio r, ceil(r * n) tokens are deleted; int() and floor round down (and "
+    "round() to the nearest), which deletes one token too few whenever r * n is not whole.",
     "hardcoded_ratio": "use the deletion_ratio argument instead of a fixed 0.15.",
     "ratio_inverted": "deletion_ratio is the share of body tokens that are DELETED, not the share "
     "that is kept.",
@@ -73,6 +76,7 @@ class TokenDeletionHarness(_Corruption):
             self.make_case(gen, "statistics", f"{4 * len(stats_rows)} calls on sequences of 5 to "
                            f"17 tokens, deletion_ratio={ratio}", stats_rows, params, stats=True,
                            repeat=4),
+            self.rounding_case(gen, ratio, {**params, "rounding": True}),
         ]
 
     def call(self, candidate, tokens, generator, params):
@@ -98,6 +102,10 @@ class TokenDeletionHarness(_Corruption):
 
     def statistics(self, xs, outs, params):
         ratio = params["deletion_ratio"]
+        if params.get("rounding"):
+            bodies = [len(split_boundary(x)[1]) for x in xs]
+            return self.rounding_problem(bodies, [len(x) - len(y) for x, (y,) in zip(xs, outs, strict=True)], ratio, "deleted",
+                                         "count_rounded_down")
         hits = [self.deleted_flags(x, y) for x, (y,) in zip(xs, outs, strict=True)]
         counts = [sum(h) for h in hits]
         n_total = sum(len(h) for h in hits)

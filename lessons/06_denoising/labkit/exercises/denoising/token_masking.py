@@ -18,6 +18,9 @@ TOKEN_MASKING_HINTS: dict[str, str] = {
     "has no random replacements and no kept tokens (that is BERT's 80/10/10 recipe).",
     "count_includes_boundary": "take the ratio of the BODY: n = number of tokens between the "
     "leading [CLS]/<s> and trailing [SEP]/</s> tokens, then mask ceil(mask_ratio * n) of them.",
+    "count_rounded_down": "the number of masked tokens is ratio x n ROUNDED UP: with n body "
+    "tokens and mask_ratio r, ceil(r * n) tokens are masked; int() and floor round down (and "
+    "round() to the nearest), which masks one token too few whenever r * n is not whole.",
     "hardcoded_ratio": "use the mask_ratio argument instead of a fixed 0.15.",
     "ratio_inverted": "mask_ratio is the share of body tokens that BECOME [MASK], not the share "
     "that stays.",
@@ -25,7 +28,12 @@ TOKEN_MASKING_HINTS: dict[str, str] = {
     "[CLS]/<s> run and a trailing [SEP]/</s> run are protected; a sequence without them is all body.",
     "wrong_mask_ratio": "mask ceil(mask_ratio * n) of the n body tokens (or each with "
     "probability mask_ratio).",
+    "hardcoded_mask_id": "write the mask_token_id argument, whatever its value: a fixed id (this "
+    "course's [MASK] is 4) is wrong in any other vocabulary (BART's <mask> is 50264).",
 }
+
+#: The mask id of the last case: BART's <mask> in its released vocabulary, not this course's 4.
+OTHER_MASK_ID = 50264
 
 
 @register
@@ -59,6 +67,10 @@ class TokenMaskingHarness(_Corruption):
                            small, params, stats=False, vary=7),
             self.make_case(gen, "statistics", f"{4 * len(stats_rows)} calls on sequences of 5 to "
                            f"17 tokens, {what}", stats_rows, params, stats=True, repeat=4),
+            self.rounding_case(gen, ratio, {**params, "rounding": True}),
+            self.make_case(gen, "another mask id", f"{len(small)} sequences, mask_token_id="
+                           f"{OTHER_MASK_ID} (BART's <mask>), mask_ratio={ratio}", small,
+                           {**params, "mask_token_id": OTHER_MASK_ID}, stats=False),
         ]
 
     def call(self, candidate, tokens, generator, params):
@@ -72,12 +84,16 @@ class TokenMaskingHarness(_Corruption):
             return (f"the output has {len(y)} tokens, the input {len(x)}", "changes_length")
         for a, b in zip(x, y, strict=True):
             if a != b and b != mask:
-                return (f"token {a} became {b}, which is not mask_token_id {mask}",
-                        "replaces_with_other_ids")
+                mid = "hardcoded_mask_id" if b == MASK_ID else "replaces_with_other_ids"
+                return (f"token {a} became {b}, which is not mask_token_id {mask}", mid)
         return None
 
     def statistics(self, xs, outs, params):
         ratio = params["mask_ratio"]
+        if params.get("rounding"):
+            bodies = [len(split_boundary(x)[1]) for x in xs]
+            return self.rounding_problem(bodies, [sum(a != b for a, b in zip(x, y, strict=True)) for x, (y,) in zip(xs, outs, strict=True)], ratio, "masked",
+                                         "count_rounded_down")
         hits, counts, n_total, whole, fixed = [], [], 0, 0, 0
         for x, (y,) in zip(xs, outs, strict=True):
             head, body, tail = split_boundary(x)

@@ -50,10 +50,28 @@ class DatasetNLLHarness(_NamesErrors, Harness):
                             f"(tokens per sequence: {shown}), reduction={reduction!r}",
                             {"logits": logits, "targets": targets}, {"reduction": reduction},
                             {"nll": _randn(gen)}))
+        out.append(self._other_ignore_index(gen, b, t, v, hidden))
         return out
 
+    def _other_ignore_index(self, gen: torch.Generator, b: int, t: int, v: int,
+                            hidden: bool) -> Case:
+        """Appended after the four reductions (so their cases stay as they were): padding marked
+        by an ignore_index in [0, V) instead of -100, which real targets never take."""
+        ignore = int(torch.randint(0, v, (1,), generator=gen)) if hidden else 0
+        logits = _logits(gen, b, t, v)
+        targets = _ids(gen, b, t, 0, v)
+        targets[targets == ignore] = (ignore + 1) % v
+        targets[torch.arange(t)[None, :] >= _lengths(gen, b, t)[:, None]] = ignore
+        targets[0, 2] = ignore
+        return Case("another ignore_index", f"logits {(b, t, v)}, targets {(b, t)} padded with "
+                    f"ignore_index={'an id in [0, V)' if hidden else ignore}, also once inside a "
+                    "sequence, reduction='token_mean'", {"logits": logits, "targets": targets},
+                    {"reduction": "token_mean", "ignore_index": ignore}, {"nll": _randn(gen)})
+
     def forward(self, candidate: Any, inputs: dict[str, torch.Tensor], case: Case) -> dict[str, Any]:
-        return {"nll": candidate(inputs["logits"], inputs["targets"], reduction=case.args["reduction"])}
+        extra = {"ignore_index": case.args["ignore_index"]} if "ignore_index" in case.args else {}
+        return {"nll": candidate(inputs["logits"], inputs["targets"], reduction=case.args["reduction"],
+                                 **extra)}
 
     def general_hint(self, got: Mapping[str, Any], case: Case) -> str | None:
         nll = got.get("nll")

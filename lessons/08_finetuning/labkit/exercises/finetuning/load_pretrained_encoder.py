@@ -31,8 +31,8 @@ class LoadPretrainedEncoderHarness(Harness):
     tolerance = Tolerance(atol=3e-7, rtol=3e-7)
     hints = {
         "copied_wrong_direction": "the masked LM's weights changed: copy FROM masked_lm INTO "
-        "classifier (classifier.embedding.load_state_dict(masked_lm.embedding.state_dict()), "
-        "and the same for encoder), never the other way round.",
+        "classifier, never the other way round: each module of the classifier's body loads "
+        "the state dict of the masked LM's module of the same name.",
         "shares_modules": "the classifier now shares parameters with the masked LM (e.g. "
         "classifier.encoder = masked_lm.encoder): fine-tuning it would also change the "
         "pre-trained model, and every other classifier loaded from it. Copy the weights "
