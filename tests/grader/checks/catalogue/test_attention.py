@@ -22,10 +22,10 @@ import torch.nn.functional as F
 from torch import nn
 
 import grader
-import grader.checks.engine as engine
 from grader.checks.catalogue.attention.scaled_dot_product_attention import sdpa_missing_scale
 from grader.checks.registry import get
-from grader.labkit.compare import GRAD_PREFIX
+
+from . import _shared as shared
 
 LESSON = "02_attention"
 HIDDEN_SEEDS = (3, 11)
@@ -362,24 +362,7 @@ def test_visible_feedback_says_what_was_checked():
 def measure_errors(name: str, candidates, seeds) -> dict[str, float]:
     """Max abs error (outputs, gradients) and the worst fraction of the tolerance used,
     of ``candidates`` run in float32 against the float64 reference."""
-    ex = get(xid(name))
-    tol = ex.harness.tolerance
-    worst = {"values": 0.0, "gradients": 0.0, "fraction_of_tolerance": 0.0}
-    for seed in seeds:
-        cases = engine.cases_for(ex, hidden=True, seed=seed) + engine.cases_for(ex, hidden=False, seed=None)
-        for case in cases:
-            expected = ex.harness.run(ex.entry.reference, case, torch.float64)
-            for cand in candidates:
-                got = ex.harness.run(cand, case)
-                for key, exp in expected.items():
-                    if not isinstance(exp, torch.Tensor) or not exp.is_floating_point():
-                        continue
-                    err = (got[key].double() - exp).abs()
-                    kind = "gradients" if key.startswith(GRAD_PREFIX) else "values"
-                    worst[kind] = max(worst[kind], float(err.max()))
-                    frac = err / (tol.atol + tol.rtol * exp.abs())
-                    worst["fraction_of_tolerance"] = max(worst["fraction_of_tolerance"], float(frac.max()))
-    return worst
+    return shared.measure_errors(xid(name), candidates, seeds)
 
 
 FLOAT_EXERCISES = ("scaled_dot_product_attention", "split_heads", "merge_heads", "MultiHeadAttention")

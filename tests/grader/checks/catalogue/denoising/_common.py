@@ -1,5 +1,5 @@
 """What lesson 06's test files share: the lesson's ids, the boundary helpers
-the banks use, the visible and hidden modes, the cache of trusted outputs, and the checks
+the banks use, the visible and hidden modes and the checks
 every randomised judge must pass."""
 
 from __future__ import annotations

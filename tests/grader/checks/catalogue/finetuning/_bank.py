@@ -18,15 +18,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import grader.checks.engine as engine
 from grader.checks.registry import get
-from grader.labkit.compare import GRAD_PREFIX
 from reference.embeddings import TransformerEmbedding
 from reference.layers import Encoder
 from reference.masks import expand_padding_mask, padding_mask
 from reference.models import TransformerConfig
 from reference.models.masked_lm import EncoderBody
 from reference.tokenizer import PAD_ID
+
+from .. import _shared as shared
 
 LESSON = "08_finetuning"
 HIDDEN_SEEDS = (3, 11)
@@ -239,26 +239,10 @@ QUESTIONS = ("pooled_shape", "why_cls", "two_stages")
 
 
 def measure_errors(name: str, candidates, seeds) -> dict[str, float]:
-    """Max abs error (outputs, gradients) and the worst fraction of the tolerance used,
-    of ``candidates`` run in float32 against the float64 reference."""
-    ex = get(xid(name))
-    tol = ex.harness.tolerance
-    worst = {"values": 0.0, "gradients": 0.0, "fraction_of_tolerance": 0.0}
-    for seed in seeds:
-        cases = engine.cases_for(ex, hidden=True, seed=seed) + engine.cases_for(ex, hidden=False, seed=None)
-        for case in cases:
-            expected = ex.harness.run(ex.entry.reference, case, torch.float64)
-            for cand in candidates:
-                got = ex.harness.run(cand, case)
-                for key, exp in expected.items():
-                    if not isinstance(exp, torch.Tensor) or not exp.is_floating_point():
-                        continue
-                    err = (got[key].double() - exp).abs()
-                    kind = "gradients" if key.startswith(GRAD_PREFIX) or key == "grads" else "values"
-                    worst[kind] = max(worst[kind], float(err.max()))
-                    frac = err / (tol.atol + tol.rtol * exp.abs())
-                    worst["fraction_of_tolerance"] = max(worst["fraction_of_tolerance"], float(frac.max()))
-    return worst
+    """Max abs error (outputs, gradients: the parameters' "grads" too) and the worst
+    fraction of the tolerance used, of ``candidates`` run in float32 against the float64
+    reference."""
+    return shared.measure_errors(xid(name), candidates, seeds, gradient_keys=("grads",))
 
 
 FLOAT_EXERCISES = ("CLSClassifier", "masked_mean_pool", "load_pretrained_encoder", "freeze_layers")

@@ -8,10 +8,12 @@ from typing import Any
 
 import torch
 
-import grader
 from grader.checks.engine import cases_for
 from grader.checks.registry import get
 from grader.labkit.compare import ERROR_KEY
+
+from .. import _shared as shared
+from .._shared import name_of  # noqa: F401 - the lesson's test files import it from here
 
 LESSON = "01_rnn_seq2seq"
 SEEDS = (1, 2, 3)
@@ -26,15 +28,9 @@ def modes() -> list[tuple[bool, int | None]]:
     return [(False, None)] + [(True, s) for s in SEEDS]
 
 
-def name_of(x: Any) -> str:
-    return getattr(x, "__name__", None) or getattr(x, "id", None) or str(x)
-
-
 def assert_passes(name: str, candidate: Any, hidden: bool, seed: int | None) -> None:
     """``candidate`` passes exercise ``name`` with no mistake named."""
-    result = grader.check(exercise_id(name), candidate, hidden=hidden, seed=seed)
-    assert result.passed, result.feedback
-    assert result.mistake is None
+    shared.assert_passes(exercise_id(name), candidate, hidden, seed)
 
 
 def max_errors(name: str, bank: Sequence[Any], seeds: Iterable[int]) -> dict[str, tuple[float, float]]:

@@ -7,12 +7,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pytest
-import torch
 
-import grader
-import grader.checks.engine as engine
 from grader.checks.registry import get
-from grader.labkit.compare import GRAD_PREFIX
+
+from .. import _shared as shared
 
 LESSON = "03_transformer_encoder"
 HIDDEN_SEEDS = (3, 11)
@@ -36,32 +34,13 @@ def bank_params(name: str, bank: Sequence[Any]) -> list[Any]:
 
 def assert_passes(name: str, candidate: Any, hidden: bool, seed: int | None) -> None:
     """``candidate`` passes exercise ``name`` with no mistake named."""
-    result = grader.check(xid(name), candidate, hidden=hidden, seed=seed)
-    assert result.passed, result.feedback
-    assert result.mistake is None
+    shared.assert_passes(xid(name), candidate, hidden, seed)
 
 
 def measure_errors(name: str, candidates: Sequence[Any], seeds: Iterable[int]) -> dict[str, float]:
     """Max abs error (outputs, gradients) and the worst fraction of the tolerance used,
     of the reference and ``candidates`` run in float32 against the float64 reference."""
-    ex = get(xid(name))
-    tol = ex.harness.tolerance
-    worst = {"values": 0.0, "gradients": 0.0, "fraction_of_tolerance": 0.0}
-    for seed in seeds:
-        cases = engine.cases_for(ex, hidden=True, seed=seed) + engine.cases_for(ex, hidden=False, seed=None)
-        for case in cases:
-            expected = ex.harness.run(ex.entry.reference, case, torch.float64)
-            for cand in (ex.entry.reference, *candidates):
-                got = ex.harness.run(cand, case)
-                for key, exp in expected.items():
-                    if not isinstance(exp, torch.Tensor) or not exp.is_floating_point():
-                        continue
-                    err = (got[key].double() - exp).abs()
-                    kind = "gradients" if key.startswith(GRAD_PREFIX) else "values"
-                    worst[kind] = max(worst[kind], float(err.max()))
-                    frac = err / (tol.atol + tol.rtol * exp.abs())
-                    worst["fraction_of_tolerance"] = max(worst["fraction_of_tolerance"], float(frac.max()))
-    return worst
+    return shared.measure_errors(xid(name), (get(xid(name)).entry.reference, *candidates), seeds)
 
 
 def assert_tolerance_margin(name: str, candidates: Sequence[Any]) -> None:
