@@ -10,6 +10,7 @@ student sees exactly the verdict the autograder will give on the visible case.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -115,15 +116,20 @@ def _fail(layer: str, text: str, context: str, mistake: Mistake | Problem | None
     return Verdict(False, "\n".join(lines), mistake_id, layer)
 
 
-def error_verdict(err: str, context: str, mistakes: list[Mistake] | None = None) -> Verdict:
+def error_verdict(err: str, context: str, mistakes: list[Mistake] | None = None,
+                  patterns: tuple[tuple[str, str], ...] = ()) -> Verdict:
     """The verdict on a candidate that raised ``err``: ``not_implemented`` when it is the
     untouched exercise's NotImplementedError; named when a catalogued mistake raised the very
-    same error on this case (e.g. ``(B, T, V)`` logits handed to ``F.cross_entropy``); else
-    unnamed."""
+    same error on this case (e.g. ``(B, T, V)`` logits handed to ``F.cross_entropy``) or
+    whose id a ``(regex, mistake id)`` of ``patterns`` gives for the message; else unnamed."""
     if err.startswith("NotImplementedError"):
         return Verdict(False, f"FAILED (error) {context}\nyour code raised {err}",
                        "not_implemented", "error")
-    found = next((m for m in mistakes or [] if m.outputs.get(ERROR_KEY) == err), None)
+    mistakes = mistakes or []
+    found = next((m for m in mistakes if m.outputs.get(ERROR_KEY) == err), None)
+    if found is None:
+        mid = next((mid for pattern, mid in patterns if re.search(pattern, err, re.S)), None)
+        found = next((m for m in mistakes if m.id == mid), None)
     lines = [f"FAILED (error) {context}", f"your code raised {err}"]
     if found is not None:
         lines.append(f"Hint: {found.hint}")

@@ -16,10 +16,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from ...compare import ERROR_KEY, GRAD_PREFIX, Mistake, Tolerance, Verdict, compare
+from ...compare import ERROR_KEY, GRAD_PREFIX, Mistake, Tolerance, Verdict, compare, error_verdict
 from ...harness import Case, ModuleHarness
 from .. import register
-from ._common import LESSON, _error_verdict, _names, _pick, _randn, _sentences
+from ._common import LESSON, _names, _pick, _randn, _sentences
 
 
 def _linear(gen: torch.Generator, prefix: str, fan_in: int, fan_out: int) -> dict[str, torch.Tensor]:
@@ -133,7 +133,7 @@ class CLSClassifierHarness(ModuleHarness):
         where = "a hidden case" if hidden else f"case '{case.name}'"
         context = f"{self.name} on {where} ({case.describe})"
         if ERROR_KEY in got:
-            return _error_verdict(got, context, mistakes, ((re.escape(VOCAB_MARK),
+            return error_verdict(str(got[ERROR_KEY]), context, mistakes, ((re.escape(VOCAB_MARK),
                                                             "classifier_on_vocab_logits"),))
         # A parameter without a gradient (one forward never uses) is told by the values
         # first: reading the wrong position is better said as such than "the graph is cut".

@@ -9,10 +9,10 @@ from typing import Any
 
 import torch
 
-from ...compare import ERROR_KEY, Mistake, Tolerance, Verdict
+from ...compare import ERROR_KEY, Mistake, Tolerance, Verdict, error_verdict
 from ...harness import Case, Harness
 from .. import register
-from ._common import LESSON, _error_verdict, _names, _pick, _randn
+from ._common import LESSON, _names, _pick, _randn
 from ._toys import ToyClassifier, _groups, _load, _toy_params, _toy_sizes
 
 
@@ -93,7 +93,7 @@ class FreezeLayersHarness(Harness):
         where = "a hidden case" if hidden else f"case '{case.name}'"
         context = f"{self.name} on {where} ({case.describe})"
         if ERROR_KEY in got:
-            return _error_verdict(got, context, mistakes)
+            return error_verdict(str(got[ERROR_KEY]), context, mistakes)
 
         def fail(layer: str, text: str, mid: str | None) -> Verdict:
             hint = next((m.hint for m in mistakes if m.id == mid), None) or self.hints.get(mid or "")

@@ -9,10 +9,10 @@ from typing import Any
 
 import torch
 
-from ...compare import ERROR_KEY, Mistake, Tolerance, Verdict
+from ...compare import ERROR_KEY, Mistake, Tolerance, Verdict, error_verdict
 from ...harness import Case, Harness
 from .. import register
-from ._common import LESSON, _error_verdict, _names
+from ._common import LESSON, _names
 from ._toys import ToyClassifier, ToyMaskedLM, _load, _toy_params, _toy_sizes
 
 #: A failed check: (layer, what was found, the mistake id or None).
@@ -74,7 +74,7 @@ class LoadPretrainedEncoderHarness(Harness):
         where = "a hidden case" if hidden else f"case '{case.name}'"
         context = f"{self.name} on {where} ({case.describe})"
         if ERROR_KEY in got:
-            return _error_verdict(got, context, mistakes, (
+            return error_verdict(str(got[ERROR_KEY]), context, mistakes, (
                 (r"Unexpected key\(s\).*mlm_head|Missing key\(s\).*classifier\.", "mlm_head_loaded"),))
         found = self._names_problem(got, expected, mistakes) \
             or self._source_problem(got, expected, mistakes, case) \

@@ -74,8 +74,8 @@ def _names(names: list[str]) -> str:
 class Diagnoses:
     """Mixin: name a catalogued mistake in the failures the plain comparison leaves unnamed.
 
-    * an error matches a mistake that raised exactly the same message on the same case,
-      or else one of the harness's ``error_patterns`` (regex on the message -> mistake id);
+    * an error that no catalogued mistake raised word for word (those the comparison names)
+      matches one of the harness's ``error_patterns`` (regex on the message -> mistake id);
     * when a parameter or input got no gradient (a sub-module that forward never uses,
       or layers sharing one set of weights), the values are compared first: a norm used
       twice is better told as such than as "the graph is cut".
@@ -101,14 +101,12 @@ class Diagnoses:
 
     def _name_error(self, verdict: Verdict, error: str, mistakes: list[Mistake], case: Case
                     ) -> Verdict:
-        found = next((m for m in mistakes if m.outputs.get(ERROR_KEY) == error), None)
-        if found is not None:
-            mid, hint = found.id, found.hint
-        else:
-            mid = self.error_mistake(error, case)
-            if mid is None:
-                return verdict
-            hint = next((m.hint for m in mistakes if m.id == mid), None) or self.hints.get(mid, "")
+        # An error a catalogued mistake raised word for word is already named by the
+        # comparison (compare.error_verdict); what is left is a pattern of the message.
+        mid = self.error_mistake(error, case)
+        if mid is None:
+            return verdict
+        hint = next((m.hint for m in mistakes if m.id == mid), None) or self.hints.get(mid, "")
         return Verdict(False, f"{verdict.feedback}\nHint: {hint}", mid, verdict.layer)
 
     def error_mistake(self, error: str, case: Case) -> str | None:

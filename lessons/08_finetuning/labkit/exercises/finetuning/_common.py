@@ -4,13 +4,7 @@ sentences, and the verdict of a candidate that raised.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from typing import Any
-
 import torch
-
-from ...compare import ERROR_KEY, Mistake, Verdict, error_verdict
 
 LESSON = "08_finetuning"
 PAD_ID, CLS_ID, SEP_ID = 0, 2, 3
@@ -43,20 +37,3 @@ def _sentences(gen: torch.Generator, b: int, t: int, vocab: int) -> torch.Tensor
 def _names(names: list[str], n: int = 3) -> str:
     shown = ", ".join(names[:n])
     return shown + (f" and {len(names) - n} more" if len(names) > n else "")
-
-
-def _error_verdict(got: Mapping[str, Any], context: str, mistakes: list[Mistake],
-                   patterns: tuple[tuple[str, str], ...] = ()) -> Verdict:
-    """The verdict on a candidate that raised: named when a catalogued mistake raised
-    the very same error on this case, or when the message matches a known pattern."""
-    err = str(got[ERROR_KEY])
-    if err.startswith("NotImplementedError"):
-        return error_verdict(err, context)
-    found = next((m for m in mistakes if m.outputs.get(ERROR_KEY) == err), None)
-    if found is None:
-        mid = next((mid for pattern, mid in patterns if re.search(pattern, err, re.S)), None)
-        found = next((m for m in mistakes if m.id == mid), None)
-    lines = [f"FAILED (error) {context}", f"your code raised {err}"]
-    if found is not None:
-        lines.append(f"Hint: {found.hint}")
-    return Verdict(False, "\n".join(lines), found.id if found else None, "error")

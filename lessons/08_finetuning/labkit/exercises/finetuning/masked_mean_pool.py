@@ -9,10 +9,10 @@ from typing import Any
 
 import torch
 
-from ...compare import ERROR_KEY, Mistake, Tolerance, Verdict, compare
+from ...compare import ERROR_KEY, Mistake, Tolerance, Verdict, compare, error_verdict
 from ...harness import Case, Harness
 from .. import register
-from ._common import LESSON, _error_verdict, _pick, _randn
+from ._common import LESSON, _pick, _randn
 
 
 @register
@@ -61,6 +61,6 @@ class MaskedMeanPoolHarness(Harness):
         where = "a hidden case" if hidden else f"case '{case.name}'"
         context = f"{self.name} on {where} ({case.describe})"
         if ERROR_KEY in got:
-            return _error_verdict(got, context, mistakes)
+            return error_verdict(str(got[ERROR_KEY]), context, mistakes)
         return compare(got, expected, context=context, mistakes=mistakes, tol=self.tolerance,
                        properties=lambda g: self.all_properties(g, case), hints=self.hints)
