@@ -29,6 +29,9 @@ SOLUTION_MODULES: dict[str, tuple[str, ...]] = {
     "06_denoising": ("denoising",),  # the EncoderDecoder of reference.models is a provided block
     "07_objective": ("objectives", "training"),  # training.train_step is an exercise
     "08_finetuning": ("models.classifier",),  # the MaskedLM of lesson 05 ships
+    "09_generating_text": ("generation", "evaluation"),  # KV cache, sampling, beam; PPL, BLEU
+    "10_bert_complete": ("bert",),  # pair inputs, NSP, task heads, layer features
+    "11_beyond_bert": ("beyond_bert",),  # span masking, RTD, prefix LM, distillation
 }
 
 
