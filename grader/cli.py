@@ -185,8 +185,9 @@ def _lessons_opts(p: argparse.ArgumentParser) -> None:
 
 def _add_build(sub: argparse._SubParsersAction) -> None:
     p = _command(sub, "build", "create or refresh the course folder from solutions/: "
-                 "nbgrader_config.py, the course secret (kept if present), and "
-                 "source/<lesson>/ with the notebook, labkit/, fixtures.pt and blocks/", cmd_build)
+                 "lab_config.py (the grading pipeline), nbgrader_config.py (written once, "
+                 "then yours), the course secret (kept if present), and source/<lesson>/ "
+                 "with the notebook, labkit/, fixtures.pt and blocks/", cmd_build)
     _course_opt(p)
     _lessons_opts(p)
 

@@ -77,12 +77,12 @@ def test_no_function_is_over_the_limit():
 
 
 @pytest.mark.parametrize("path", [p for p in _sources() if _layer(_module(p)) is not None
-                                  and p.name != "nbgrader_config.py"
+                                  and p.name != "lab_config.py"
                                   and _module(p) != "grader"],
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_lower_layers_never_import_higher_ones(path):
     """reference < labkit < checks < course < autograde < report, demo, cli. (``grader``'s
-    own ``__init__`` is the public facade over checks; the course's nbgrader_config.py
+    own ``__init__`` is the public facade over checks; the course's lab_config.py
     template is a configuration file that traitlets runs in the course folder, naming the
     autograde preprocessors, and is never imported by the grader.)"""
     own = _layer(_module(path))

@@ -187,7 +187,8 @@ def run_batch(course: Course, students: Sequence[str] = (), lessons: Sequence[st
 
 
 def _course_config(course: Course) -> Config:
-    """The course's nbgrader configuration (its ``nbgrader_config.py``)."""
+    """The course's nbgrader configuration (its ``nbgrader_config.py``, which loads
+    ``lab_config.py``)."""
     return PyFileConfigLoader(CONFIG_FILE, path=str(course.root)).load_config()
 
 

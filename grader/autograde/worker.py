@@ -25,7 +25,7 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
 from ..course.directory import Course, _tools_on_path
-from ..course.paths import CONFIG_FILE, COURSE_ID, SECRET_FILE
+from ..course.paths import CONFIG_FILE, COURSE_ID, LAB_CONFIG_FILE, SECRET_FILE
 from . import verdict_log
 from .ledger import submission_digest
 from .results import failure_reason
@@ -77,6 +77,7 @@ def _prepare(course: Course, wd: Path, student: str, lesson: str, template_db: P
         shutil.rmtree(wd)
     wd.mkdir(parents=True)
     shutil.copyfile(course.config_path, wd / CONFIG_FILE)
+    shutil.copyfile(course.root / LAB_CONFIG_FILE, wd / LAB_CONFIG_FILE)
     fd = os.open(wd / SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(course.secret_path.read_text())

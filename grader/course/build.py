@@ -1,4 +1,5 @@
-"""Building a course: ``build_course`` (re)writes the configuration and
+"""Building a course: ``build_course`` refreshes the grading pipeline (``lab_config.py``), writes
+the instructor's ``nbgrader_config.py`` only when it is missing, and (re)writes
 ``source/<lesson>/`` (the source notebook, the lesson's student kit, ``fixtures.pt`` and
 ``blocks/``); it never touches submissions, grades or the secret, so rebuilding an
 existing course is safe."""
@@ -9,6 +10,7 @@ import ast
 import os
 import secrets
 import shutil
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,13 +19,13 @@ import torch
 
 from ..checks.fixtures import write_fixtures
 from .blocks import copy_blocks
+from .config_files import write_course_config
 from .directory import Course
 from .display_cells import problems
 from .kit import copy_kit
 from .lessons import SOLUTION_MODULES, available_lessons, lesson_blocks
 from .paths import (
     BLOCKS_FILE,
-    CONFIG_TEMPLATE,
     DEFAULT_COURSE_DIR,
     FIXTURES_FILE,
     NOT_SHIPPED,
@@ -45,7 +47,8 @@ def build_course(root: str | Path = DEFAULT_COURSE_DIR, lessons: Iterable[str] |
                          f"(available: {available_lessons(solutions_dir)})")
     for sub in ("source", "release", "submitted", "autograded", "feedback", VERDICTS_DIR):
         (course.root / sub).mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(CONFIG_TEMPLATE, course.config_path)
+    for note in write_course_config(course.root):
+        warnings.warn(note, stacklevel=2)
     if not course.secret_path.exists():
         fd = os.open(course.secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:

@@ -1,6 +1,9 @@
 """The course directory (nbgrader's layout) and nbgrader's API over it::
 
-      nbgrader_config.py     the project's configuration (grader/course/nbgrader_config.py)
+      nbgrader_config.py     the instructor's nbgrader settings: written by the first build,
+                             never rewritten; it loads lab_config.py first
+      lab_config.py          the grading pipeline, a copy of grader/course/lab_config.py
+                             refreshed by every build (never edit the copy)
       .lab_secret            random, made at the first build; derives each student's
                              hidden-test seed (never inside a student-visible folder)
       gradebook.db
@@ -123,8 +126,6 @@ class Course:
             cfg.merge(PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config())
         cfg.CourseDirectory.root = str(self.root)
         cfg.CourseDirectory.course_id = COURSE_ID
-        # No exchange is used: instructors collect with `pretraining-lab import`.
-        cfg.Exchange.root = str(self.root / ".exchange")
         cfg.NbGraderAPI.log_level = log_level
         return cfg
 

@@ -9,11 +9,15 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS_DIR = PROJECT_ROOT / "solutions"
 LESSONS_DIR = PROJECT_ROOT / "lessons"
 DEFAULT_COURSE_DIR = PROJECT_ROOT / "build" / "course"
-CONFIG_TEMPLATE = Path(__file__).resolve().parent / "nbgrader_config.py"
+#: The course's grading pipeline, copied to ``<course>/lab_config.py`` on every build.
+LAB_CONFIG_TEMPLATE = Path(__file__).resolve().parent / "lab_config.py"
 LABKIT_DIR = Path(__file__).resolve().parents[1] / "labkit"
 
 COURSE_ID = "pretraining-lab"
+#: The instructor's nbgrader configuration: written once by the first build, never again.
 CONFIG_FILE = "nbgrader_config.py"
+#: The project's configuration that ``CONFIG_FILE`` loads; refreshed by every build.
+LAB_CONFIG_FILE = "lab_config.py"
 SECRET_FILE = ".lab_secret"
 VERDICTS_DIR = "lab_verdicts"
 #: Prefix of the grade_id of an exercise's test cell (``check_<exercise>``); the one

@@ -1,6 +1,6 @@
 """Pretraining Lab's extensions of nbgrader: traitlets-configurable preprocessors,
 one per module, wired in by the course's ``nbgrader_config.py``
-(``grader/course/nbgrader_config.py``, copied into every course by ``pretraining-lab build``).
+(which loads ``grader/course/lab_config.py``, copied into every course by ``pretraining-lab build``).
 
 Autograde, per notebook (nbgrader runs two lists):
 

@@ -22,7 +22,7 @@ class LabPreprocessor(NbGraderPreprocessor):
         "",
         help="The course directory, which holds the course secret (.lab_secret) and the "
         "verdict logs (lab_verdicts/). Empty means the working directory, which is the "
-        "course root while nbgrader converts notebooks; the course's nbgrader_config.py "
+        "course root while nbgrader converts notebooks; the course's lab_config.py "
         "sets it to its own folder.",
     ).tag(config=True)
 

@@ -29,7 +29,7 @@ from grader.autograde.preprocessors import (
 from grader.autograde.sandbox import Sandbox
 from grader.checks.registry import get
 from grader.course.directory import student_seed
-from grader.course.paths import CONFIG_TEMPLATE, SECRET_FILE, VERDICTS_DIR
+from grader.course.paths import LAB_CONFIG_TEMPLATE, SECRET_FILE, VERDICTS_DIR
 from grader.labkit.evidence import EVIDENCE_DIR, SEED_FILE, write_evidence
 from grader.labkit.exercises import harness
 from grader.labkit.notebook import evidence_cases
@@ -274,7 +274,7 @@ def test_strip_hidden_tests_removes_regions_and_tolerates_broken_markers(course)
 # --- the course configuration ------------------------------------------------------------
 
 def load_config():
-    return PyFileConfigLoader(CONFIG_TEMPLATE.name, path=str(CONFIG_TEMPLATE.parent)).load_config()
+    return PyFileConfigLoader(LAB_CONFIG_TEMPLATE.name, path=str(LAB_CONFIG_TEMPLATE.parent)).load_config()
 
 
 def test_autograde_pipeline_order():
@@ -292,7 +292,7 @@ def test_autograde_pipeline_order():
         < sanitize.index(RestoreCellFlags) < sanitize.index(OverwriteCells)
     assert StripHiddenTests in list(cfg.GenerateFeedback.preprocessors)
     assert cfg.Execute.timeout and cfg.Execute.timeout > 0
-    assert cfg.LabPreprocessor.course_root == str(CONFIG_TEMPLATE.parent)
+    assert cfg.LabPreprocessor.course_root == str(LAB_CONFIG_TEMPLATE.parent)
 
 
 @pytest.mark.parametrize("cls", [LabPreprocessor, DropStrayMetadata, PrepareEvidence, RescueStderr, HiddenVerdicts,

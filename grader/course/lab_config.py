@@ -1,10 +1,13 @@
-"""nbgrader configuration of a Pretraining Lab course.
+"""The grading pipeline of a Pretraining Lab course (nbgrader configuration).
 
-``pretraining-lab build`` copies this file (``grader/course/nbgrader_config.py`` in the
-project) into the course root, where both ``pretraining-lab`` and nbgrader's own
-commands (``nbgrader autograde``, formgrader, ...) load it. It extends nbgrader
-through configuration only: the pipelines below are nbgrader's, with the course's
-preprocessors (``grader.autograde.preprocessors``) inserted where they must run.
+``pretraining-lab build`` copies this file (``grader/course/lab_config.py`` in the project)
+into the course root as ``lab_config.py`` on every build: edit the project's file, never the
+copy. The course's own ``nbgrader_config.py``, which the build writes once and then leaves to
+the instructor, loads it first, so both ``pretraining-lab`` and nbgrader's own commands
+(``nbgrader autograde``, formgrader, ...) get it, and a setting the instructor makes there
+wins. It extends nbgrader through configuration only: the pipelines below are nbgrader's,
+with the course's preprocessors (``grader.autograde.preprocessors``) inserted where they
+must run.
 """
 
 import os
@@ -113,7 +116,7 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # The course's own limits are traitlets of SafeExecute
 # (grader/autograde/preprocessors/safe_execute.py) and Sandbox (grader/autograde/sandbox.py),
 # each with its default and help text in that one place (the README's *Grading safely*
-# lists them); set one here only to change it for this course, e.g.
+# lists them); set one in the course's nbgrader_config.py to change it for that course, e.g.
 #   c.SafeExecute.notebook_timeout = 1800   # the whole notebook, kernel start included, s
 # SafeExecute: notebook_timeout, cell_output_bytes.
 # Sandbox (bubblewrap: no network, only the Python environment, read-only, and the
