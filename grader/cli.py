@@ -113,8 +113,9 @@ def cmd_autograde(args: argparse.Namespace) -> int:
     def progress(o: Outcome) -> None:
         if not args.quiet:
             state = (f"{o.score:g}/{o.max_score:g}" if o.ok else f"NOT GRADED: {o.error}")
-            faults = f"  [{'; '.join(o.faults)}]" if o.faults else ""
-            tqdm.write(f"{o.lesson} {o.student}: {state} ({o.seconds:.1f} s){faults}")
+            faults = f"  [fault: {'; '.join(o.faults)}]" if o.faults else ""
+            notes = f"  [note: {'; '.join(o.notes)}]" if o.notes else ""
+            tqdm.write(f"{o.lesson} {o.student}: {state} ({o.seconds:.1f} s){faults}{notes}")
 
     outcomes = run_batch(_course(args), args.student, args.lesson, workers=args.workers,
                          force=args.force, unsafe_no_sandbox=args.unsafe_no_sandbox,

@@ -42,6 +42,7 @@ class Submission:
     reason: str | None = None
     #: what went wrong while grading (a timeout, a dead kernel, an unreadable file, ...)
     faults: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -92,6 +93,7 @@ def collect(course: Course) -> ReportData:
                 verdicts = log.get("cells", {})
                 result = Submission(student, assignment.name)
                 result.faults = [str(f) for f in log.get("faults", [])]
+                result.notes = [str(n) for n in log.get("notes", [])]
                 autograded = (course.autograded / student / assignment.name).is_dir()
                 if log.get("status") == "error":
                     result.status, result.reason = "error", log.get("reason")
@@ -142,6 +144,7 @@ def format_report(data: ReportData, *, top: int = 10) -> str:
     out += _pass_rates(data)
     out += _frequent_mistakes(data, top)
     out += _faults(data)
+    out += _notes(data)
     out += _not_graded(data)
     return "\n".join(out) + "\n"
 
@@ -206,6 +209,18 @@ def _faults(data: ReportData) -> list[str]:
     out = ["", "== Faults while grading (the cells they reached scored 0) =="]
     for s in faulty:
         out += [f"  {s.student} / {s.lesson}: {f}" for f in s.faults]
+    return out
+
+
+def _notes(data: ReportData) -> list[str]:
+    """Harmless remarks on submissions (a renamed notebook, ignored files), apart from the
+    faults: they cost no points."""
+    noted = [s for s in data.submissions if s.notes]
+    if not noted:
+        return []
+    out = ["", "== Notes on submissions (graded as usual) =="]
+    for s in noted:
+        out += [f"  {s.student} / {s.lesson}: {n}" for n in s.notes]
     return out
 
 

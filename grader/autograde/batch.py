@@ -37,7 +37,8 @@ are :mod:`grader.autograde.ledger`)
   released notebook with a first cell saying why (so every cell scores 0, the
   gradebook has the submission, and the student's feedback gives the reason).
   Faults inside the kernel are handled by ``SafeExecute``. Every reason goes into
-  the verdict log (``faults``) and the instructor report.
+  the verdict log (``faults``; harmless remarks such as a renamed notebook or ignored
+  files go to ``notes``) and the instructor report.
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ class Outcome:
     max_score: float | None = None
     error: str | None = None
     faults: list[str] = field(default_factory=list)
+    #: harmless remarks on the submission (a renamed notebook, ignored files)
+    notes: list[str] = field(default_factory=list)
     skipped: bool = False
 
 
@@ -324,4 +327,5 @@ def _merge_result(course: Course, result: dict[str, Any],
         return Outcome(student, lesson, False, result.get("seconds", 0.0), error=reason)
     g = result["grades"]
     return Outcome(student, lesson, True, result["seconds"], g["score"], g["max_score"],
-                   faults=list(result["log"].get("faults", [])))
+                   faults=list(result["log"].get("faults", [])),
+                   notes=list(result["log"].get("notes", [])))

@@ -7,13 +7,13 @@ raises and returns plain data for the parent to merge.
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import shutil
 import signal
 import time
 import traceback
 import warnings
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from traitlets.config import Config
 
 from ..course.directory import Course, _tools_on_path
 from ..course.paths import CONFIG_FILE, COURSE_ID, LAB_CONFIG_FILE, SECRET_FILE
+from ..course.submissions import read_notebook_bytes
 from . import verdict_log
 from .ledger import submission_digest
 from .results import failure_reason
@@ -38,25 +39,7 @@ def _read_notebook(path: Path) -> tuple[Any, str | None]:
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
         return None, f"the notebook is {size // 2**20} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit"
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        return None, "the notebook file is not UTF-8 text"
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, f"the notebook file is not valid JSON ({exc.msg} at line {exc.lineno})"
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        return None, "the file is valid JSON but not a notebook (it has no list of cells)"
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds
-        return None, f"the file is not a notebook nbformat can read ({type(exc).__name__}: {str(exc)[:150]})"
-    try:
-        nbformat.validate(nb)
-    except Exception as exc:  # noqa: BLE001
-        return None, f"the notebook does not follow the notebook format ({str(exc).splitlines()[0][:150]})"
-    return nb, None
+    return read_notebook_bytes(path.read_bytes())
 
 
 def _substitute(course: Course, lesson: str, reason: str) -> Any:
@@ -69,15 +52,36 @@ def _substitute(course: Course, lesson: str, reason: str) -> Any:
     return nb
 
 
+#: nbgrader's bookkeeping files of a submission (``nbgrader submit`` writes both, and
+#: ``collect`` brings them): carried into ``autograded/`` so that ``generate_feedback``
+#: and ``release_feedback`` find them as they would after nbgrader's own autograde.
+BOOKKEEPING = ("timestamp.txt", "submission_secret.txt")
+#: Names that running a lesson leaves beside it: never worth a note.
+LEFT_BY_RUNNING = ("__pycache__", ".ipynb_checkpoints", ".lab_evidence", ".lab_seed.json")
+
+
+@dataclass
+class Preparation:
+    """What the private copy of a submission says about it.
+
+    ``faults`` are what went wrong with the submission itself (no readable notebook, so an
+    empty one was graded); ``notes`` are harmless remarks (a renamed notebook, files that
+    were ignored). Files the lesson shipped (``labkit/``, ``blocks/``, ``fixtures.pt``, come
+    back through nbgrader's exchange with every submission) are expected, so neither."""
+
+    notes: list[str] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+    substituted: bool = False
+
+
 def _prepare(course: Course, wd: Path, student: str, lesson: str, template_db: Path,
-             fallback: str | None) -> tuple[list[str], bool]:
-    """Build the private course ``wd``; the notes on the submission and whether the
-    notebook was replaced by a substitute."""
+             fallback: str | None) -> Preparation:
+    """Build the private course ``wd`` holding this one submission."""
     if wd.exists():
         shutil.rmtree(wd)
     wd.mkdir(parents=True)
-    shutil.copyfile(course.config_path, wd / CONFIG_FILE)
-    shutil.copyfile(course.root / LAB_CONFIG_FILE, wd / LAB_CONFIG_FILE)
+    for name in (CONFIG_FILE, LAB_CONFIG_FILE):
+        shutil.copyfile(course.root / name, wd / name)
     fd = os.open(wd / SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(course.secret_path.read_text())
@@ -86,12 +90,27 @@ def _prepare(course: Course, wd: Path, student: str, lesson: str, template_db: P
     src = course.submitted / student / lesson
     dest = wd / "submitted" / student / lesson
     dest.mkdir(parents=True)
-    notes: list[str] = []
-    if (src / "timestamp.txt").is_file() and (src / "timestamp.txt").stat().st_size < 1024:
-        shutil.copyfile(src / "timestamp.txt", dest / "timestamp.txt")
+    for name in BOOKKEEPING:
+        if (src / name).is_file() and not (src / name).is_symlink() \
+                and (src / name).stat().st_size < 1024:
+            shutil.copyfile(src / name, dest / name)
+    prep = Preparation()
+    nb = _submitted_notebook(course, src, lesson, fallback, prep)
+    if nb is None:
+        reason = prep.faults.pop()
+        prep.faults.append(f"graded as an empty notebook: {reason}")
+        prep.substituted = True
+        nb = _substitute(course, lesson, reason)
+    nbformat.write(nb, str(dest / f"{lesson}.ipynb"))
+    return prep
+
+
+def _submitted_notebook(course: Course, src: Path, lesson: str, fallback: str | None,
+                        prep: Preparation) -> Any:
+    """The notebook to grade, or None with the reason as ``prep.faults[0]``; the notes on
+    renamed notebooks and ignored files go to ``prep.notes``."""
     wanted = src / f"{lesson}.ipynb"
-    others = sorted(p.relative_to(src).as_posix() for p in src.rglob("*")
-                    if p.is_file() and p.name != "timestamp.txt" and p != wanted) if src.is_dir() else []
+    others = _other_files(course, src, lesson)
     nb, reason = None, fallback
     if reason is None:
         if wanted.is_file() and not wanted.is_symlink():
@@ -101,21 +120,39 @@ def _prepare(course: Course, wd: Path, student: str, lesson: str, template_db: P
             if len(books) == 1:
                 nb, reason = _read_notebook(src / books[0])
                 if nb is not None:
-                    notes.append(f"graded {books[0]} (submitted under another name than "
-                                 f"{lesson}.ipynb)")
+                    prep.notes.append(f"graded {books[0]} (submitted under another name than "
+                                      f"{lesson}.ipynb)")
                     others.remove(books[0])
             else:
                 reason = (f"no {lesson}.ipynb in the submission"
                           + (f" (it holds {', '.join(others[:5])})" if others else ""))
     if others:
-        notes.append(f"ignored {len(others)} other file(s) in the submission: "
-                     + ", ".join(others[:5]) + (" ..." if len(others) > 5 else ""))
-    substituted = nb is None
-    if substituted:
-        notes.insert(0, f"graded as an empty notebook: {reason}")
-        nb = _substitute(course, lesson, reason or "unknown reason")
-    nbformat.write(nb, str(dest / f"{lesson}.ipynb"))
-    return notes, substituted
+        prep.notes.append(f"ignored {len(others)} other file(s) in the submission: "
+                          + ", ".join(others[:5]) + (" ..." if len(others) > 5 else ""))
+    if nb is None:
+        prep.faults.append(reason or "unknown reason")
+    return nb
+
+
+def _other_files(course: Course, src: Path, lesson: str) -> list[str]:
+    """Files of the submission besides its notebook, bookkeeping, what the lesson shipped
+    (as released) and what running it leaves behind; relative paths, sorted."""
+    if not src.is_dir():
+        return []
+    shipped_root = course.release_dir / lesson
+    found = []
+    for path in src.rglob("*"):
+        rel = path.relative_to(src)
+        if not path.is_file() or rel.as_posix() in (f"{lesson}.ipynb", *BOOKKEEPING):
+            continue
+        if any(part in LEFT_BY_RUNNING for part in rel.parts):
+            continue
+        shipped = shipped_root / rel
+        if shipped.is_file() and not path.is_symlink() \
+                and shipped.stat().st_size == path.stat().st_size:
+            continue
+        found.append(rel.as_posix())
+    return sorted(found)
 
 
 def _api(wd: Path, overrides: dict[str, dict[str, Any]]) -> Any:
@@ -164,25 +201,26 @@ def grade_private(course_root: str, work_root: str, student: str, lesson: str,
     template = Path(work_root) / "template.db"
     out: dict[str, Any] = {"student": student, "lesson": lesson, "wd": str(wd), "ok": False,
                            "digest": submission_digest(course.submitted / student / lesson)}
-    notes: list[str] = []
+    prep = Preparation()
     try:
         for attempt in (0, 1):
-            notes, substituted = _prepare(course, wd, student, lesson, template, fallback)
+            prep = _prepare(course, wd, student, lesson, template, fallback)
             result = _api(wd, overrides).autograde(lesson, student, force=True, create=True)
             if result.get("success"):
                 break
             reason = failure_reason(result)
             if "SandboxUnavailable" in (result.get("log") or "") + (result.get("error") or "") \
-                    or substituted or attempt:
+                    or prep.substituted or attempt:
                 out["error"] = reason
                 return out
             fallback = f"nbgrader could not grade it ({reason})"
         log = verdict_log.read(wd, lesson, student) or {
             "student": student, "lesson": lesson, "notebook": lesson, "status": "graded",
             "cells": {}, "graded_at": datetime.now(UTC).isoformat(timespec="seconds")}
-        log["faults"] = notes + list(log.get("faults", []))
+        log["faults"] = prep.faults + list(log.get("faults", []))
+        log["notes"] = prep.notes
         log["digest"] = out["digest"]
-        log["substituted"] = substituted
+        log["substituted"] = prep.substituted
         out.update(ok=True, log=log, grades=_read_private(wd, student, lesson))
     except Exception as exc:  # noqa: BLE001 - reported, never raised
         out["error"] = f"{type(exc).__name__}: {exc}"

@@ -134,7 +134,7 @@ def scan(path: str | Path, lessons: Sequence[str]) -> tuple[list[Incoming], list
         if len(data) > MAX_NOTEBOOK_BYTES:
             problems.append(f"{rel}: larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB")
             continue
-        reason = _notebook_problem(data)
+        reason = read_notebook_bytes(data)[1]
         if reason:
             problems.append(f"{rel}: {reason}")
             continue
@@ -154,16 +154,32 @@ def scan(path: str | Path, lessons: Sequence[str]) -> tuple[list[Incoming], list
     return found, skipped
 
 
-def _notebook_problem(data: bytes) -> str | None:
+def read_notebook_bytes(data: bytes) -> tuple[Any, str | None]:
+    """(notebook, None), or (None, why it is not a notebook nbformat accepts): UTF-8 JSON
+    with a list of cells, readable as nbformat 4 and valid against its schema. The one
+    test of "is this a notebook" for import and autograde alike."""
     try:
-        nbformat.reads(data.decode("utf-8"), as_version=4)
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return "not a notebook (not UTF-8 text)"
+        return None, "the notebook file is not UTF-8 text"
+    try:
+        parsed = json.loads(text)
     except json.JSONDecodeError as exc:
-        return f"not a notebook (invalid JSON: {exc.msg} at line {exc.lineno})"
-    except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds
-        return f"not a notebook ({type(exc).__name__}: {str(exc)[:200]})"
-    return None
+        return None, f"the notebook file is not valid JSON ({exc.msg} at line {exc.lineno})"
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("cells"), list):
+        return None, "the file is valid JSON but not a notebook (it has no list of cells)"
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds
+        return None, (f"the file is not a notebook nbformat can read ({type(exc).__name__}: "
+                      f"{str(exc)[:150]})")
+    try:
+        nbformat.validate(nb)
+    except Exception as exc:  # noqa: BLE001
+        return None, ("the notebook does not follow the notebook format "
+                      f"({str(exc).splitlines()[0][:150]})")
+    return nb, None
+
 
 
 @dataclass

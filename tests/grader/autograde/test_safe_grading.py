@@ -95,6 +95,7 @@ def graded(tmp_path_factory):
     cases += bank.tricks(release, full, course_root=course.root, project_root=PROJECT_ROOT,
                          port=listener.getsockname()[1])
     cases.append(bank.correct_extras(correct, full))
+    cases.append(bank.correct_as_exchanged(correct, full, course.release_dir / LESSON))
     for case in cases:
         case.write(course.submitted / case.student / LESSON)
     protected = digest_tree(course.source, course.release_dir, course.submitted, course.secret_path,
@@ -142,16 +143,35 @@ def test_faults_cost_only_the_cells_they_reach(graded, kind):
 
 
 def test_faults_are_recorded_with_a_plain_reason(graded):
+    """Each fault's reason is in the verdict log's faults, or, for a harmless remark (a
+    renamed notebook, ignored files), in its notes and not its faults; the report lists
+    the two apart."""
     course, _, cases, *_ = graded
     text = report(course)
-    assert "Faults while grading" in text
+    faults, notes = text.split("Faults while grading")[1].split("Notes on submissions")
     for case in cases:
         if case.reason is None:
             continue
         log = json.loads((course.verdicts / LESSON / f"{case.student}.json").read_text())
         assert log["status"] == "graded"
-        assert any(case.reason.lower() in f.lower() for f in log["faults"]), (case.student, log["faults"])
-        assert case.student in text
+        other = "notes" if case.reason_in == "faults" else "faults"
+        assert any(case.reason.lower() in f.lower() for f in log[case.reason_in]), (case.student, log)
+        assert not any(case.reason.lower() in f.lower() for f in log[other]), (case.student, log)
+        assert case.student in (faults if case.reason_in == "faults" else notes)
+
+
+def test_a_submission_from_the_exchange_is_neither_fault_nor_note(graded):
+    """The files the lesson shipped come back with every submission through nbgrader's
+    exchange: expected, so no fault and no note; nbgrader's bookkeeping files reach
+    autograded/, where generate_feedback and release_feedback look for them."""
+    course, *_ = graded
+    log = json.loads((course.verdicts / LESSON / "correct-exchanged.json").read_text())
+    assert log["faults"] == [] and log["notes"] == [], log
+    folder = course.autograded / "correct-exchanged" / LESSON
+    for name, text in bank.EXCHANGE_FILES.items():
+        assert (folder / name).read_text() == text
+    (html,) = generate_feedback(course, ["correct-exchanged"], [LESSON])
+    assert (html.parent / "submission_secret.txt").is_file()
 
 
 def test_feedback_gives_the_reason(graded):

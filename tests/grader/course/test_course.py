@@ -164,7 +164,11 @@ def test_import_lms_zip(course, tmp_path):
 
 
 @pytest.mark.parametrize("members, message", [
-    ({f"eve_{LESSON}.ipynb": b"{not json"}, "not a notebook"),
+    ({f"eve_{LESSON}.ipynb": b"{not json"}, "not valid JSON"),
+    ({f"eve_{LESSON}.ipynb": b'{"cells": 5, "hello": "world"}'}, "not a notebook"),
+    # JSON with a list of cells that nbformat's schema rejects (a made-up cell type)
+    ({f"eve_{LESSON}.ipynb": b'{"cells": [{"cell_type": "poem", "source": "", "metadata": {}}], '
+      b'"metadata": {}, "nbformat": 4, "nbformat_minor": 5}'}, "does not follow the notebook format"),
     ({f"../eve_{LESSON}.ipynb": None}, "unsafe path"),
     ({"eve_99_unknown.ipynb": None}, "cannot tell the student and lesson"),
     ({f"eve_{LESSON}.ipynb": None, f"eve/{LESSON}/{LESSON}.ipynb": None}, "a second submission"),

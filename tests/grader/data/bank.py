@@ -15,6 +15,7 @@ deserves.
 from __future__ import annotations
 
 import copy
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,9 @@ class Case:
     expected: dict[str, float | None]
     #: a word the verdict log's faults must mention (faults only)
     reason: str | None = None
+    #: where the verdict log states the reason: ``faults`` (something went wrong with the
+    #: submission) or ``notes`` (a harmless remark; the submission is graded as usual)
+    reason_in: str = "faults"
 
 
 def _nbg(cell: NotebookNode) -> dict:
@@ -130,9 +134,10 @@ def faults(correct: NotebookNode, lesson: str, full: dict[str, float]) -> list[C
         Case("fault-missing", "fault", "no notebook at all, only another file",
              _bytes_writer("notes.txt", b"I forgot to upload it\n"), zero, "no "),
         Case("fault-renamed", "fault", "the correct notebook under another name",
-             _notebook_writer(correct, name="my_attention_final.ipynb"), dict(full), "another name"),
+             _notebook_writer(correct, name="my_attention_final.ipynb"), dict(full), "another name",
+             "notes"),
         Case("fault-extra-files", "fault", "a 64 MiB file and 300 small files beside the notebook",
-             _notebook_writer(correct, extra=_extra_files), dict(full), "ignored"),
+             _notebook_writer(correct, extra=_extra_files), dict(full), "ignored", "notes"),
     ]
     return out
 
@@ -284,4 +289,25 @@ for host, port in [("127.0.0.1", {port}), ("1.1.1.1", 53), ("8.8.8.8", 443)]:
 def correct_extras(correct: NotebookNode, full: dict[str, float]) -> Case:
     return Case("correct-extras", "correct", "correct, with extra imports, prints to stderr, a "
                 "warning and a helper", _notebook_writer(_with_cell(correct, EXTRAS, "imports")),
+                dict(full))
+
+
+#: What nbgrader's ``submit`` and ``collect`` leave beside a notebook.
+EXCHANGE_FILES = {"timestamp.txt": "2026-12-06 10:00:00.000000 UTC",
+                  "submission_secret.txt": "0123456789abcdef"}
+
+
+def correct_as_exchanged(correct: NotebookNode, full: dict[str, float], release: Path) -> Case:
+    """The correct notebook as it comes back through nbgrader's exchange: with every file
+    the lesson shipped (labkit/, fixtures.pt, ...) and nbgrader's bookkeeping files."""
+    def extra(folder: Path) -> None:
+        for path in release.rglob("*"):
+            rel = path.relative_to(release)
+            if path.is_file() and path.suffix != ".ipynb":
+                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, folder / rel)
+        for name, text in EXCHANGE_FILES.items():
+            (folder / name).write_text(text)
+    return Case("correct-exchanged", "correct", "correct, with the shipped files and nbgrader's "
+                "bookkeeping, as collected from the exchange", _notebook_writer(correct, extra=extra),
                 dict(full))
