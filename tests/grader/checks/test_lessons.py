@@ -62,6 +62,16 @@ EXERCISES: dict[str, tuple[str, ...]] = {
                      "long_sequences", "objective_change", "parallel_training"),
     "08_finetuning": ("CLSClassifier", "masked_mean_pool", "load_pretrained_encoder", "freeze_layers",
                       "pooled_shape", "why_cls", "two_stages"),
+    "09_generating_text": ("attend_with_cache", "top_k_filter", "top_p_filter", "sample_next_token",
+                           "beam_search", "perplexity", "corpus_bleu", "uncached_token_passes",
+                           "uniform_perplexity", "what_bleu_measures"),
+    "10_bert_complete": ("pair_inputs", "make_nsp_pairs", "NSPHead", "pretraining_loss", "token_tagging_loss",
+                         "qa_loss", "best_span", "last_four_layers", "max_input_tokens", "task_types",
+                         "pair_scoring_cost", "concat_feature_size", "features_or_finetune",
+                         "finetune_recipe", "little_data"),
+    "11_beyond_bert": ("span_lengths", "span_masking", "whole_word_masking", "discriminator_inputs",
+                       "electra_loss", "electra_every_position", "prefix_lm_mask", "prefix_lm_loss",
+                       "prefix_sees", "distillation_loss", "why_t_squared", "cheaper_bert"),
 }
 
 #: At least this many sample mistake cells, across at least this many exercises.
@@ -69,6 +79,9 @@ SAMPLE_MISTAKES: dict[str, tuple[int, int]] = {
     "01_rnn_seq2seq": (3, 3), "02_attention": (4, 4), "03_transformer_encoder": (3, 3),
     "04_transformer_decoder": (3, 3), "05_masked_lm": (4, 2), "06_denoising": (3, 3),
     "07_objective": (4, 3), "08_finetuning": (3, 3),
+    "09_generating_text": (4, 4),
+    "10_bert_complete": (4, 4),
+    "11_beyond_bert": (4, 4),
 }
 
 #: Upper bound of the size of the lesson's fixtures.pt (the reference and every mistake on the
@@ -77,6 +90,9 @@ FIXTURES_MAX_BYTES: dict[str, int] = {
     "01_rnn_seq2seq": 300_000, "02_attention": 1_000_000, "03_transformer_encoder": 1_000_000,
     "04_transformer_decoder": 1_000_000, "05_masked_lm": 1_000_000, "06_denoising": 2_000_000,
     "07_objective": 1_000_000, "08_finetuning": 1_000_000,
+    "09_generating_text": 1_000_000,
+    "10_bert_complete": 1_000_000,
+    "11_beyond_bert": 1_500_000,  # ids packed small; the statistics cases hold thousands of draws
 }
 
 #: Cells besides the setup cell whose definitions a solution cell uses (by cell id).
@@ -89,6 +105,9 @@ HIDDEN_INPUTS_CHECKED: dict[str, tuple[str, ...]] = {
     "03_transformer_encoder": ("sinusoidal_positional_encoding", "TransformerEmbedding", "FeedForward",
                                "sublayer_connection", "EncoderLayer", "Encoder"),
     "08_finetuning": ("masked_mean_pool", "load_pretrained_encoder"),
+    "09_generating_text": ("attend_with_cache", "perplexity"),
+    "10_bert_complete": ("NSPHead", "pretraining_loss", "token_tagging_loss", "qa_loss", "best_span",
+                         "last_four_layers"),
 }
 #: Lessons whose hidden feedback is scanned for the values of the case's parameters too (the
 #: stand-in models of lesson 08; elsewhere a parameter's value may coincide with an output's).

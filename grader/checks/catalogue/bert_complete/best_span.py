@@ -27,11 +27,20 @@ def _span(start_logits, end_logits, context_mask, max_answer_len, *, order=True,
     return flat // t, flat % t
 
 
-@mistake("independent_argmax", "the start and the end are not chosen apart: argmax of each "
-         "may give an end before the start, a span too long or one in the question. Score every "
-         "valid pair (i, j) by start_logits[i] + end_logits[j] and keep the best.")
+ARGMAX_HINT = ("the start and the end are not chosen apart: an argmax of each may give an end "
+               "before the start, a span too long or one in the question. Score every valid pair "
+               "(i, j) by start_logits[i] + end_logits[j] and keep the best.")
+
+
+@mistake("independent_argmax", ARGMAX_HINT)
 def span_argmax(start_logits, end_logits, context_mask, max_answer_len):
     return start_logits.argmax(1), end_logits.argmax(1)
+
+
+@mistake("independent_argmax", ARGMAX_HINT)
+def span_argmax_in_context(start_logits, end_logits, context_mask, max_answer_len):
+    starts = start_logits.masked_fill(~context_mask, float("-inf")).argmax(1)
+    return starts, end_logits.masked_fill(~context_mask, float("-inf")).argmax(1)
 
 
 @mistake("end_before_start", "a span ends at or after its start: keep only the pairs with "
@@ -73,7 +82,7 @@ def span_swapped(start_logits, end_logits, context_mask, max_answer_len):
     return e, s
 
 
-MISTAKES = (span_argmax, span_no_order, span_no_limit, span_off_by_one, span_no_context,
+MISTAKES = (span_argmax, span_argmax_in_context, span_no_order, span_no_limit, span_off_by_one, span_no_context,
             span_context_start, span_swapped)
 
 REQUIREMENTS = (

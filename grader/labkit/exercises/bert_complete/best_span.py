@@ -37,7 +37,7 @@ def _rows(gen: torch.Generator, t: int, question: int, max_len: int) -> tuple[to
     end[1, p + max_len + pick(gen, 1, 2)] += BIG
     # row 2: the best pair is one token too long (max_len + 1 tokens)
     start[2, p + 1] += BIG
-    end[2, p + max_len] += BIG
+    end[2, p + 1 + max_len] += BIG
     # row 3: the best pair lies in the question
     q = pick(gen, 0, question - 2)
     start[3, q] += BIG
