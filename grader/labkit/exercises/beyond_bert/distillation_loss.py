@@ -22,9 +22,10 @@ class DistillationLossHarness(Harness):
     name = "distillation_loss"
     title = "alpha * T^2 * KL(teacher || student) at temperature T + (1 - alpha) * CE"
     grad_inputs = ("student_logits",)
-    # Measured (100 seeds, 5 implementations, float32 against float64): max abs error
-    # 9.5e-07 on the loss, 6.0e-08 on the gradients; the worst element uses 1/10 of this.
-    tolerance = Tolerance(atol=5e-6, rtol=5e-6)
+    # Measured (100 seeds, 4 implementations, float32 against float64): max abs error
+    # 9.6e-06 on the loss (up to ~30; the cross-entropy-minus-entropy form loses digits),
+    # 1.4e-07 on the gradients; the worst element uses 6.1% of this tolerance.
+    tolerance = Tolerance(atol=3e-5, rtol=3e-5)
 
     def cases(self, gen: torch.Generator, *, hidden: bool) -> list[Case]:
         n, v = (_pick(gen, 5, 8), _pick(gen, 6, 11)) if hidden else (6, 7)

@@ -20,8 +20,9 @@ class PrefixLMLossHarness(Harness):
     name = "prefix_lm_loss"
     title = "the mean next-token loss over the continuation's real tokens"
     grad_inputs = ("logits",)
-    # Measured (100 seeds, 5 implementations, float32 against float64): max abs error
-    # 4.8e-07 on the loss, 2.2e-08 on the gradients; the worst element uses 1/10 of this.
+    # Measured (100 seeds, 4 implementations, float32 against float64): max abs error
+    # 9.0e-07 on the loss, 2.9e-08 on the gradients; the worst element uses 7.7% of this
+    # tolerance (a 13x margin).
     tolerance = Tolerance(atol=2e-6, rtol=2e-6)
 
     def cases(self, gen: torch.Generator, *, hidden: bool) -> list[Case]:

@@ -1,0 +1,1 @@
+"""Lesson 11 (beyond BERT): banks of correct alternatives and the lesson's own tests."""
