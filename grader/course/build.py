@@ -32,6 +32,7 @@ from .paths import (
     SOLUTIONS_DIR,
     VERDICTS_DIR,
 )
+from .run_all import tag_raising_cells
 
 
 def build_course(root: str | Path = DEFAULT_COURSE_DIR, lessons: Iterable[str] | None = None, *,
@@ -60,7 +61,8 @@ def build_course(root: str | Path = DEFAULT_COURSE_DIR, lessons: Iterable[str] |
 
 def build_lesson_source(course: Course, lesson: str, solutions_dir: str | Path = SOLUTIONS_DIR
                         ) -> Path:
-    """Write ``source/<lesson>/``: the source notebook, any data files of the
+    """Write ``source/<lesson>/``: the source notebook (its check and solution cells tagged
+    so that Run All goes on past them, :mod:`grader.course.run_all`), any data files of the
     lesson, ``labkit/``, ``fixtures.pt`` and, if the lesson has them, ``blocks/``."""
 
     src = Path(solutions_dir) / lesson
@@ -69,6 +71,9 @@ def build_lesson_source(course: Course, lesson: str, solutions_dir: str | Path =
     if dest.exists():
         shutil.rmtree(dest)
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*NOT_SHIPPED))
+    notebook = nbformat.read(str(dest / f"{lesson}.ipynb"), as_version=4)
+    if tag_raising_cells(notebook):
+        nbformat.write(notebook, str(dest / f"{lesson}.ipynb"))
     copy_kit(lesson, dest / "labkit")
     write_lesson_fixtures(lesson, dest / FIXTURES_FILE)
     blocks = lesson_blocks(lesson, solutions_dir)
