@@ -38,7 +38,7 @@ DISC_HINTS: dict[str, str] = {
     "(e.g. (disc_inputs != input_ids).long()).",
     "wrong_shape": "disc_inputs and disc_labels have the shape of input_ids, (B, T).",
     "mutates_input": "leave input_ids, labels and generator_logits as they are: work on a copy "
-    "(disc_inputs = input_ids.clone()).",
+    "(a .clone() of input_ids).",
     "ignores_generator": "draw the samples from the generator you are given "
     "(torch.multinomial(probs, 1, generator=generator)); the global random state makes two calls "
     "with the same seed differ.",
