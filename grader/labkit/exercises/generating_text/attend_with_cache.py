@@ -37,9 +37,9 @@ class AttendWithCacheHarness(Harness):
     lesson = LESSON
     name = "attend_with_cache"
     title = "causal self-attention of new positions over the cached keys and values"
-    # Measured over 100 seeds (6 float32 implementations against the float64 reference):
-    # max abs error 9.5e-07 on outputs of size ~1 and 4.8e-07 on the cache; the worst
-    # element uses 3% of this tolerance.
+    # Measured over 40 seeds (the bank's 4 float32 implementations against the float64
+    # reference, visible and hidden cases): max abs error 9.3e-07 on outputs and cache of
+    # size ~1; the worst element uses 1.9% of this tolerance.
     tolerance = Tolerance(atol=2e-5, rtol=1e-4)
     hints = {
         "cache_modified_in_place": "return a NEW cache (torch.cat makes new tensors); the "
