@@ -24,8 +24,8 @@ class PretrainingLossHarness(Harness):
     name = "pretraining_loss"
     title = "MLM loss + NSP loss"
     grad_inputs = ("mlm_logits", "nsp_logits")
-    # Measured (100 seeds): max abs error 9.5e-07 (loss, values up to ~6) and 1.2e-07
-    # (gradients); the worst element uses 1/10 of this tolerance.
+    # Measured (_bank.py, 50 seeds, visible and hidden): max abs error 8.8e-07 (loss) and
+    # 1.1e-07 (gradients); the worst element uses 0.03 of this tolerance.
     tolerance = Tolerance(atol=5e-6, rtol=5e-6)
 
     def cases(self, gen: torch.Generator, *, hidden: bool) -> list[Case]:

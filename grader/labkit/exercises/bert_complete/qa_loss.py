@@ -24,8 +24,8 @@ class QALossHarness(Harness):
     name = "qa_loss"
     title = "the mean of the start and end cross-entropies"
     grad_inputs = ("start_logits", "end_logits")
-    # Measured (100 seeds): max abs error 4.8e-07 (loss) and 3.0e-08 (gradients); the worst
-    # element uses 1/10 of this tolerance.
+    # Measured (_bank.py, 50 seeds, visible and hidden): max abs error 6.0e-07 (loss) and
+    # 6.1e-08 (gradients); the worst element uses 0.04 of this tolerance.
     tolerance = Tolerance(atol=3e-6, rtol=3e-6)
 
     def cases(self, gen: torch.Generator, *, hidden: bool) -> list[Case]:

@@ -23,8 +23,8 @@ class TokenTaggingLossHarness(Harness):
     name = "token_tagging_loss"
     title = "the tagging loss over the labelled tokens"
     grad_inputs = ("logits",)
-    # Measured (100 seeds): max abs error 4.8e-07 (loss) and 6.0e-08 (gradients); the
-    # worst element uses 1/10 of this tolerance.
+    # Measured (_bank.py, 50 seeds, visible and hidden): max abs error 5.3e-07 (loss) and
+    # 2.7e-08 (gradients); the worst element uses 0.05 of this tolerance.
     tolerance = Tolerance(atol=3e-6, rtol=3e-6)
 
     def cases(self, gen: torch.Generator, *, hidden: bool) -> list[Case]:
