@@ -108,6 +108,7 @@ HIDDEN_INPUTS_CHECKED: dict[str, tuple[str, ...]] = {
     "09_generating_text": ("attend_with_cache", "perplexity"),
     "10_bert_complete": ("NSPHead", "pretraining_loss", "token_tagging_loss", "qa_loss", "best_span",
                          "last_four_layers"),
+    "11_beyond_bert": ("electra_loss", "prefix_lm_loss", "distillation_loss", "discriminator_inputs"),
 }
 #: Lessons whose hidden feedback is scanned for the values of the case's parameters too (the
 #: stand-in models of lesson 08; elsewhere a parameter's value may coincide with an output's).
