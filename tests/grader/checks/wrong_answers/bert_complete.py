@@ -74,6 +74,18 @@ def nsp_random_module(documents, *, generator=None):
     return pairs
 
 
+def nsp_forgets_generator(documents, *, generator=None):
+    pairs = []
+    for d, doc in enumerate(documents):
+        for i in range(len(doc) - 1):
+            if torch.rand(1) < 0.5:
+                pairs.append((doc[i], doc[i + 1], 0))
+            else:
+                o = (d + 1 + int(torch.randint(len(documents) - 1, (1,)))) % len(documents)
+                pairs.append((doc[i], documents[o][int(torch.randint(len(documents[o]), (1,)))], 1))
+    return pairs
+
+
 def nsp_is_next_label_1(documents, *, generator=None):
     pairs = []
     for d, doc in enumerate(documents):
@@ -254,6 +266,7 @@ WRONG = [
     ("pair_inputs", pair_slice_joined, "joined_then_cut"),
     ("pair_inputs", pair_ge_tie, "tie_cuts_first"),
     ("make_nsp_pairs", nsp_random_module, "ignores_generator"),
+    ("make_nsp_pairs", nsp_forgets_generator, "ignores_generator"),
     ("make_nsp_pairs", nsp_is_next_label_1, "labels_flipped"),
     ("make_nsp_pairs", nsp_whole_corpus, "random_from_same_document"),
     ("make_nsp_pairs", nsp_every_sentence, "wrong_pair_count"),
