@@ -124,3 +124,12 @@ FLOW = {
     "records": [("make_nsp_pairs", nsp_tensors, None), ("last_four_layers", feats_window, None),
                 ("best_span", span_catalogue.span_no_limit.fn, "no_length_limit")],
 }
+
+
+def test_checkpoint_is_lesson_08s():
+    """pretrained_mlm.pt, read by the feature demonstration, is lesson 08's checkpoint (made by
+    that lesson's notebook) byte for byte, and small."""
+    ours = ROOT / "solutions" / LESSON / "pretrained_mlm.pt"
+    theirs = ROOT / "solutions" / "08_finetuning" / "pretrained_mlm.pt"
+    assert ours.stat().st_size < 400_000
+    assert ours.read_bytes() == theirs.read_bytes()
