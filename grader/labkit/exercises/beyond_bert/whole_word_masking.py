@@ -55,20 +55,22 @@ WWM_HINTS: dict[str, str] = {**COMMON_HINTS,
 
 def _word_ids(gen: torch.Generator, ids: torch.Tensor) -> torch.Tensor:
     """Words of 1 to 4 tokens (a new word starts with probability 0.55); -1 at special tokens."""
-    special = torch.isin(ids, torch.tensor(SPECIAL_IDS))
-    starts = (torch.rand(ids.shape, generator=gen) < 0.55) | special
-    words = torch.full_like(ids, -1)
-    for row in range(ids.shape[0]):
-        w, run = -1, 0
-        for t in range(ids.shape[1]):
-            if special[row, t]:
+    special = torch.isin(ids, torch.tensor(SPECIAL_IDS)).tolist()
+    starts = (torch.rand(ids.shape, generator=gen) < 0.55).tolist()
+    words = []
+    for row_special, row_starts in zip(special, starts, strict=True):
+        row, w, run = [], -1, 0
+        for is_special, starts_word in zip(row_special, row_starts, strict=True):
+            if is_special:
+                row.append(-1)
                 run = 0
                 continue
-            if starts[row, t] or run == 0 or run >= 4:
+            if starts_word or run == 0 or run >= 4:
                 w, run = w + 1, 0
-            words[row, t] = w
+            row.append(w)
             run += 1
-    return words
+        words.append(row)
+    return torch.tensor(words, dtype=torch.long)
 
 
 @register
