@@ -59,10 +59,19 @@ def cell_scores(course: Course, student: str, lesson: str) -> dict[str, float | 
 
 def autograded(course: Course, students: Sequence[str] = (), lessons: Sequence[str] = ()
                ) -> list[tuple[str, str]]:
+    """(student, lesson) pairs with an autograded notebook, optionally filtered. Read from
+    ``autograded/``, not ``submitted/``: a submission whose notebook was missing or renamed
+    has no ``<lesson>.ipynb`` there, yet was graded (as a substitute, or under its name)
+    and must get feedback that says what happened."""
     found = []
-    for student, lesson in course.submissions(students, lessons):
-        if (course.autograded / student / lesson / f"{lesson}.ipynb").is_file():
-            found.append((student, lesson))
+    if not course.autograded.is_dir():
+        return found
+    for sdir in sorted(course.autograded.iterdir()):
+        if not sdir.is_dir() or (students and sdir.name not in students):
+            continue
+        for ldir in sorted(sdir.iterdir()):
+            if (not lessons or ldir.name in lessons) and (ldir / f"{ldir.name}.ipynb").is_file():
+                found.append((sdir.name, ldir.name))
     return found
 
 

@@ -189,16 +189,27 @@ class SafeExecute(Execute):
 
     def on_cell_error(self, cell: NotebookNode, cell_index: int,
                       execute_reply: dict[str, Any]) -> None:
-        """A cell's time limit: its evidence is dropped and the fault named; past the
-        notebook's deadline the notebook ends."""
+        """A cell's time limit (its evidence is dropped; past the notebook's deadline the
+        notebook ends) or memory exhausted: the fault is named, in the cell too."""
+        label = _cell_label(self.nb.cells, cell_index)
+        if execute_reply.get("content", {}).get("ename") == "MemoryError":
+            self._note(cell, f"{label} ran out of memory (MemoryError): it asked for more "
+                       f"than the sandbox allows ({_size(self.session.sandbox.memory)} a process)")
+            return
         if not self._timed_out(execute_reply):
             return
         self._drop_evidence(cell)
         limit = "the notebook's remaining time" if self._cut else f"{self.timeout} s"
-        self._faults.append(f"{_cell_label(self.nb.cells, cell_index)} ran past its time "
-                            f"limit ({limit}) and was interrupted")
+        self._note(cell, f"{label} ran past its time limit ({limit}) and was interrupted")
         if self._cut:
             raise NotebookTimeout
+
+    def _note(self, cell: NotebookNode, fault: str) -> None:
+        """Record ``fault`` and say it in the cell's own output, in plain words (the
+        traceback alone shows only ``KeyboardInterrupt`` or ``MemoryError``)."""
+        self._faults.append(fault)
+        cell.setdefault("outputs", []).append(
+            new_output("stream", name="stdout", text=f"[grader] {fault}\n"))
 
     def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any], index: int
                         ) -> tuple[NotebookNode, dict[str, Any]]:

@@ -175,11 +175,19 @@ def test_a_submission_from_the_exchange_is_neither_fault_nor_note(graded):
 
 
 def test_feedback_gives_the_reason(graded):
-    course, *_ = graded
-    paths = generate_feedback(course, ["fault-exit", "fault-notjson"], [LESSON])
+    """Every fault's reason reaches the student's feedback in plain words (a notice at the
+    top of the notebook, or the substitute's first cell), not only the traceback."""
+    course, _, cases, *_ = graded
+    faulty = [c for c in cases if c.reason and c.reason_in == "faults"]
+    paths = generate_feedback(course, [c.student for c in faulty] + ["correct-extras", "fault-renamed"],
+                              [LESSON])
     html = {p.parts[-3]: p.read_text() for p in paths}
     assert "exited with status 3" in html["fault-exit"]
     assert "not valid JSON" in html["fault-notjson"]
+    for case in faulty:
+        assert case.reason.lower() in html[case.student].lower(), case.student
+    assert "While your notebook was graded" not in html["correct-extras"]
+    assert "fault-missing" in html and "fault-renamed" in html  # feedback, though no <lesson>.ipynb
 
 
 def test_tricks_score_no_more_than_the_stubs(graded):

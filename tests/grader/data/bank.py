@@ -114,7 +114,7 @@ def faults(correct: NotebookNode, lesson: str, full: dict[str, float]) -> list[C
         ("segfault", "a segfault via ctypes", _with_cell(correct, SEGFAULT, SDPA), first_only,
          "segmentation"),
         ("memory", "memory exhaustion (64 GiB in one go)",
-         _with_cell(correct, "x = bytearray(64 * 2**30)", SDPA), dict(full), None),
+         _with_cell(correct, "x = bytearray(64 * 2**30)", SDPA), dict(full), "out of memory"),
         ("disk", "files written until the disk space runs out",
          _with_cell(correct, DISK_FILL, SDPA), dict(full), "filled the space"),
         ("forkbomb", "a fork bomb", _with_cell(correct, FORK_BOMB, SDPA),
