@@ -169,6 +169,9 @@ def _api(wd: Path, overrides: dict[str, dict[str, Any]]) -> Any:
     for section, values in overrides.items():
         for key, value in values.items():
             setattr(getattr(extra, section), key, value)
+    # This private copy holds the instructor's files and the submission's notebook only:
+    # the one place the course's pipeline agrees to autograde (RequirePrivateCopy).
+    extra.RequirePrivateCopy.private_copy = True
     cfg.merge(extra)
     coursedir = CourseDirectory(config=cfg)
     return NbGraderAPI(coursedir=coursedir, config=cfg)

@@ -12,30 +12,12 @@ must run.
 
 import os
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (
-    AssignLatePenalties,
-    CheckCellMetadata,
-    ClearOutput,
-    DeduplicateIds,
-    GetGrades,
-    IgnorePattern,
-    LimitOutput,
-    OverwriteCells,
-    OverwriteKernelspec,
-    SaveAutoGrades,
-)
-
-from grader.autograde.preprocessors import (
-    DropStrayMetadata,
-    HiddenVerdicts,
-    PrepareEvidence,
-    RescueStderr,
-    RestoreCellFlags,
-    SafeExecute,
-    SkipDisplayCells,
-    StripHiddenTests,
-)
+# The preprocessors are named by their import paths, not imported: nbgrader imports each
+# when it runs that step, so loading the configuration stays light (formgrader, a student's
+# `nbgrader validate`) and the configuration serialises (formgrader's config panel).
+NBCONVERT = "nbconvert.preprocessors."
+NBGRADER = "nbgrader.preprocessors."
+LAB = "grader.autograde.preprocessors."
 
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 
@@ -53,23 +35,26 @@ c.LabPreprocessor.course_root = COURSE_ROOT
 
 # --- autograde: sanitize (nbgrader's list, one step added) ------------------------------
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput,
+    # Refuses unless `pretraining-lab autograde` runs it in its private copy of the course:
+    # nbgrader's own autograde (Formgrader's button) would grade with the submission's files.
+    LAB + "RequirePrivateCopy",
+    NBGRADER + "ClearOutput",
     # Keeps only the last cell of a duplicated grade id (the others lose their grade
     # metadata): no cell is scored twice.
-    DeduplicateIds,
+    NBGRADER + "DeduplicateIds",
     # Those demoted duplicates, and cells with made-up grade ids, become plain cells;
     # nbgrader 0.9.6 would otherwise fail the whole submission on them.
-    DropStrayMetadata,
+    LAB + "DropStrayMetadata",
     # A cell keeping a known grade id gets its grade/solution/lock flags and points back
     # as released (a test cell re-tagged as a solution would otherwise fail the whole
     # submission in OverwriteCells: "Inconsistent checksums").
-    RestoreCellFlags,
-    OverwriteKernelspec,
+    LAB + "RestoreCellFlags",
+    NBGRADER + "OverwriteKernelspec",
     # Restores edited locked cells (every test cell) from the gradebook by checksum,
     # which brings back their hidden part, and, with this option, puts deleted test
     # cells back.
-    OverwriteCells,
-    CheckCellMetadata,
+    NBGRADER + "OverwriteCells",
+    NBGRADER + "CheckCellMetadata",
 ]
 c.OverwriteCells.add_missing_cells = True
 
@@ -77,30 +62,33 @@ c.OverwriteCells.add_missing_cells = True
 c.Autograde.autograde_preprocessors = [
     # Before the kernel runs: write .lab_seed.json (this student's seed) into the
     # notebook's folder and delete any .lab_evidence/ the submission brought along.
-    PrepareEvidence,
+    LAB + "PrepareEvidence",
     # Lists the cells that are unchanged display-only cells of the source notebook
     # (plots, widgets, demo training runs); SafeExecute leaves them unrun. They score
     # nothing and define nothing a graded cell reads (checked at build). Must run
     # after the sanitize steps (which restore locked cells) and before SafeExecute.
-    SkipDisplayCells,
+    LAB + "SkipDisplayCells",
     # nbgrader's Execute in the sandbox (grader/autograde/sandbox.py); hidden parts of test cells
     # record plain-tensor evidence. A hang, crash or output flood costs only the cells
     # it reaches, with the reason in the cell and the verdict log.
-    SafeExecute,
+    LAB + "SafeExecute",
     # nbgrader's stderr filter (off unless IgnorePattern.pattern is set).
-    IgnorePattern,
+    NBGRADER + "IgnorePattern",
     # stderr -> prefixed stdout: a warning never zeroes a cell (nbgrader #1904).
-    RescueStderr,
+    LAB + "RescueStderr",
     # In this process, not the kernel: judge each test cell's evidence and REPLACE
     # its outputs with the verdict (error output -> 0 points, else full points);
     # must run after Execute and before SaveAutoGrades.
-    HiddenVerdicts,
+    LAB + "HiddenVerdicts",
+    # The faults SafeExecute met, in plain words, at the top of the autograded notebook,
+    # so the student's feedback says why (a test cell's own outputs are its verdict).
+    LAB + "FaultNotice",
     # nbgrader's defaults from here on; SaveAutoGrades scores the verdicts.
-    ClearMetadataPreprocessor,
-    LimitOutput,
-    SaveAutoGrades,
-    AssignLatePenalties,
-    CheckCellMetadata,
+    NBCONVERT + "ClearMetadataPreprocessor",
+    NBGRADER + "LimitOutput",
+    NBGRADER + "SaveAutoGrades",
+    NBGRADER + "AssignLatePenalties",
+    NBGRADER + "CheckCellMetadata",
 ]
 
 # Per-cell time limit. Lessons keep training short under autograde
@@ -129,4 +117,5 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # --- feedback ---------------------------------------------------------------------------
 # GetGrades -> StripHiddenTests -> CSSHTMLHeaderPreprocessor: the feedback shows each
 # verdict and the student's own code, never hidden-test code or hidden inputs.
-c.GenerateFeedback.preprocessors = [GetGrades, StripHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [NBGRADER + "GetGrades", LAB + "StripHiddenTests",
+                                     NBCONVERT + "CSSHTMLHeaderPreprocessor"]

@@ -4,7 +4,9 @@ one per module, wired in by the course's ``nbgrader_config.py``
 
 Autograde, per notebook (nbgrader runs two lists):
 
-``Autograde.sanitize_preprocessors`` (nbgrader's, one step added)
+``Autograde.sanitize_preprocessors`` (nbgrader's, steps added)
+    :class:`RequirePrivateCopy` (refuses nbgrader's own autograde: its command and
+    Formgrader's button would grade with the files that came with the submission) ->
     ClearOutput -> DeduplicateIds -> :class:`DropStrayMetadata` -> :class:`RestoreCellFlags`
     -> OverwriteKernelspec -> OverwriteCells -> CheckCellMetadata. RestoreCellFlags puts
     re-tagged cells' grade/solution/lock flags back as released, so OverwriteCells can
@@ -38,7 +40,9 @@ Autograde, per notebook (nbgrader runs two lists):
        test cell's evidence with :func:`grader.checks.engine.verify` and replace the cell's
        outputs with the verdict; write ``lab_verdicts/<lesson>/<student>.json``
        (through :mod:`grader.autograde.verdict_log`, the log's one owner);
-    7. ``ClearMetadataPreprocessor``, ``LimitOutput``, ``SaveAutoGrades`` (scores the
+    7. :class:`FaultNotice` - the faults of step 3, in plain words, in a markdown cell
+       at the top of the autograded notebook, so the student's feedback says why;
+    8. ``ClearMetadataPreprocessor``, ``LimitOutput``, ``SaveAutoGrades`` (scores the
        verdicts), ``AssignLatePenalties``, ``CheckCellMetadata`` (nbgrader's).
 
 ``GenerateFeedback.preprocessors``
@@ -48,13 +52,15 @@ Autograde, per notebook (nbgrader runs two lists):
 
 from .base import LabPreprocessor
 from .drop_stray_metadata import DropStrayMetadata
+from .fault_notice import FaultNotice
 from .hidden_verdicts import HiddenVerdicts
 from .prepare_evidence import PrepareEvidence
+from .require_private_copy import RequirePrivateCopy
 from .rescue_stderr import RescueStderr
 from .restore_cell_flags import RestoreCellFlags
 from .safe_execute import SafeExecute
 from .skip_display_cells import SkipDisplayCells
 from .strip_hidden_tests import StripHiddenTests
 
-__all__ = ["DropStrayMetadata", "HiddenVerdicts", "LabPreprocessor", "PrepareEvidence", "RescueStderr",
+__all__ = ["DropStrayMetadata", "FaultNotice", "HiddenVerdicts", "LabPreprocessor", "PrepareEvidence", "RequirePrivateCopy", "RescueStderr",
            "RestoreCellFlags", "SafeExecute", "SkipDisplayCells", "StripHiddenTests"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,12 +15,15 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader.preprocessors import DeduplicateIds, Execute, OverwriteCells, SaveAutoGrades
 from nbgrader.utils import determine_grade
 from traitlets.config.loader import PyFileConfigLoader
+from traitlets.utils.importstring import import_item
 
 from grader.autograde.preprocessors import (
     DropStrayMetadata,
+    FaultNotice,
     HiddenVerdicts,
     LabPreprocessor,
     PrepareEvidence,
+    RequirePrivateCopy,
     RescueStderr,
     RestoreCellFlags,
     SafeExecute,
@@ -277,28 +281,63 @@ def load_config():
     return PyFileConfigLoader(LAB_CONFIG_TEMPLATE.name, path=str(LAB_CONFIG_TEMPLATE.parent)).load_config()
 
 
+def steps_of(names) -> list:
+    """A preprocessor list of the configuration, each import path resolved to its class."""
+    return [import_item(n) if isinstance(n, str) else n for n in names]
+
+
+def test_configuration_serialises_without_importing_the_grader():
+    """The course's configuration names its preprocessors by import path: it serialises to
+    JSON (formgrader's config panel) and loading it imports neither torch nor the grader."""
+    cfg = load_config()
+    json.dumps(cfg)
+    code = ("import sys; from traitlets.config.loader import PyFileConfigLoader as L; "
+            f"L({LAB_CONFIG_TEMPLATE.name!r}, path={str(LAB_CONFIG_TEMPLATE.parent)!r}).load_config(); "
+            "print(sorted(m for m in ('torch', 'grader.autograde') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_autograde_pipeline_order():
     cfg = load_config()
-    steps = list(cfg.Autograde.autograde_preprocessors)
+    steps = steps_of(cfg.Autograde.autograde_preprocessors)
     idx = steps.index
     assert Execute not in steps  # nbgrader's Execute runs in the sandbox, as SafeExecute
     assert issubclass(SafeExecute, Execute)
     assert idx(PrepareEvidence) < idx(SafeExecute) < idx(RescueStderr) < idx(SaveAutoGrades)
-    assert idx(SafeExecute) < idx(HiddenVerdicts) < idx(SaveAutoGrades)
+    assert idx(SafeExecute) < idx(HiddenVerdicts) < idx(FaultNotice) < idx(SaveAutoGrades)
     assert idx(PrepareEvidence) < idx(SkipDisplayCells) == idx(SafeExecute) - 1
     assert cfg.OverwriteCells.add_missing_cells is True
-    sanitize = list(cfg.Autograde.sanitize_preprocessors)
+    sanitize = steps_of(cfg.Autograde.sanitize_preprocessors)
+    assert sanitize[0] is RequirePrivateCopy
     assert sanitize.index(DeduplicateIds) < sanitize.index(DropStrayMetadata) \
         < sanitize.index(RestoreCellFlags) < sanitize.index(OverwriteCells)
-    assert StripHiddenTests in list(cfg.GenerateFeedback.preprocessors)
+    assert StripHiddenTests in steps_of(cfg.GenerateFeedback.preprocessors)
     assert cfg.Execute.timeout and cfg.Execute.timeout > 0
     assert cfg.LabPreprocessor.course_root == str(LAB_CONFIG_TEMPLATE.parent)
 
 
-@pytest.mark.parametrize("cls", [LabPreprocessor, DropStrayMetadata, PrepareEvidence, RescueStderr, HiddenVerdicts,
+@pytest.mark.parametrize("cls", [LabPreprocessor, DropStrayMetadata, FaultNotice, PrepareEvidence,
+                                 RequirePrivateCopy, RescueStderr, HiddenVerdicts,
                                  StripHiddenTests, RestoreCellFlags, SafeExecute, SkipDisplayCells,
                                  Sandbox])
 def test_every_setting_is_documented(cls):
     assert cls.__doc__
     for name, trait in cls.class_traits(config=True).items():
         assert trait.help, f"{cls.__name__}.{name} has no help"
+
+
+def test_fault_notice_names_each_fault_at_the_top():
+    """The faults of resources["lab_faults"] become a plain markdown cell at the top of the
+    notebook, one list item each; a notebook without faults is left as it was."""
+    nb = new_notebook(cells=[new_code_cell("x = 1")])
+    faults = ["cell 3 (check_f) ran past its time limit (60 s) and was interrupted",
+              "a process of the notebook was killed for using more memory"]
+    out, _ = FaultNotice().preprocess(nb, {"lab_faults": faults})
+    first = out.cells[0]
+    assert first.cell_type == "markdown" and not first.metadata.get("nbgrader")
+    assert "- Cell 3 (check\\_f) ran past its time limit" in first.source
+    assert "- A process of the notebook was killed" in first.source
+    assert len(out.cells) == 2
+    clean = new_notebook(cells=[new_code_cell("x = 1")])
+    assert FaultNotice().preprocess(clean, {"lab_faults": []})[0].cells == clean.cells

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
-from grader.autograde.preprocessors import SafeExecute
 from grader.course.config_files import LOADS_LAB_CONFIG, write_course_config
 from grader.course.directory import Course
 from grader.course.paths import CONFIG_FILE, LAB_CONFIG_FILE, LAB_CONFIG_TEMPLATE
@@ -22,7 +21,7 @@ def test_first_write_gives_an_instructor_file_that_loads_the_pipeline(tmp_path: 
     assert (tmp_path / LAB_CONFIG_FILE).read_text() == LAB_CONFIG_TEMPLATE.read_text()
     assert LOADS_LAB_CONFIG in (tmp_path / CONFIG_FILE).read_text()
     cfg = Course(tmp_path).config()
-    assert SafeExecute in list(cfg.Autograde.autograde_preprocessors)
+    assert "grader.autograde.preprocessors.SafeExecute" in cfg.Autograde.autograde_preprocessors
     assert cfg.LabPreprocessor.course_root == str(tmp_path)
     assert "root" not in cfg.Exchange
 
@@ -38,7 +37,7 @@ def test_instructor_settings_survive_a_rebuild(tmp_path: Path) -> None:
     assert (tmp_path / CONFIG_FILE).read_text().endswith(EXCHANGE)
     cfg = Course(tmp_path).config()
     assert cfg.Exchange.root == "/srv/our-exchange"
-    assert SafeExecute in list(cfg.Autograde.autograde_preprocessors)
+    assert "grader.autograde.preprocessors.SafeExecute" in cfg.Autograde.autograde_preprocessors
 
 
 def test_an_old_full_copy_is_kept_aside_not_lost(tmp_path: Path) -> None:

@@ -60,6 +60,22 @@ def test_rebuilding_keeps_the_secret_and_submissions(dev_course, tmp_path):
     assert (root / "submitted" / "bob" / LESSON).is_dir()
 
 
+def test_nbgrader_own_autograde_is_refused_with_the_command_to_use(dev_course, tmp_path):
+    """nbgrader's own autograde on the course folder (its command, Formgrader's Autograde
+    button) would grade with the files that came with the submission: it is refused, and
+    the message names `pretraining-lab autograde`; nothing is graded."""
+    root = tmp_path / "c"
+    shutil.copytree(dev_course.root, root)
+    course = Course(root)
+    folder = course.submitted / "zed" / LESSON
+    shutil.copytree(course.release_dir / LESSON, folder)
+    result = course.api().autograde(LESSON, "zed", force=True, create=True)
+    assert not result["success"]
+    said = (result.get("log") or "") + (result.get("error") or "")
+    assert "pretraining-lab autograde --course" in said and "--student zed" in said
+    assert not (course.autograded / "zed" / LESSON / f"{LESSON}.ipynb").exists()
+
+
 def test_release_strips_solutions_hidden_tests_and_outputs(dev_course):
     rel = dev_course.release_dir / LESSON
     nb = nbformat.read(str(rel / f"{LESSON}.ipynb"), as_version=4)
