@@ -114,6 +114,12 @@ def spans_over_specials(input_ids, **kw):
     return _spans(input_ids, **kw)
 
 
+@_m("hardcoded_token_ids")
+def spans_course_ids(input_ids, **kw):
+    kw.update(mask_token_id=4, special_ids=list(range(15)), vocab_size=60)
+    return _spans(input_ids, **kw)
+
+
 @_m("ignores_generator")
 def spans_global(input_ids, **kw):
     kw["generator"] = None
@@ -138,9 +144,11 @@ REQUIREMENTS = (
                 broken_by=("labels_hold_corrupted", "selects_special_tokens")),
     Requirement("draws come from the generator; input_ids is not modified",
                 broken_by=("ignores_generator", "mutates_input")),
+    Requirement("the ids come from the arguments (mask_token_id, special_ids, vocab_size)",
+                broken_by=("hardcoded_token_ids",)),
 )
 
 ENTRY = Entry(f"{ID}/span_masking", span_masking, (
     spans_count_spans, spans_budget_all, spans_budget_round, spans_overshoot, spans_single_tokens,
     spans_replace_per_token, spans_all_mask, spans_hardcoded, spans_labels_corrupted, spans_over_specials,
-    spans_global, spans_in_place), points=3, requirements=REQUIREMENTS)
+    spans_course_ids, spans_global, spans_in_place), points=3, requirements=REQUIREMENTS)

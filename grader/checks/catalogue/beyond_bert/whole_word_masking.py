@@ -90,6 +90,12 @@ def wwm_random_full_vocab(input_ids, word_ids, **kw):
     return torch.where(changed, draws, inputs), labels
 
 
+@_m("hardcoded_token_ids")
+def wwm_course_ids(input_ids, word_ids, **kw):
+    kw.update(mask_token_id=4, special_ids=list(range(15)), vocab_size=60)
+    return _wwm(input_ids, word_ids, **kw)
+
+
 @_m("ignores_generator")
 def wwm_global(input_ids, word_ids, **kw):
     kw["generator"] = None
@@ -105,8 +111,10 @@ REQUIREMENTS = (
     Requirement("labels hold the original id at selected positions, -100 elsewhere",
                 broken_by=("labels_hold_corrupted",)),
     Requirement("draws come from the generator passed in", broken_by=("ignores_generator",)),
+    Requirement("the ids come from the arguments (mask_token_id, special_ids, vocab_size)",
+                broken_by=("hardcoded_token_ids",)),
 )
 
 ENTRY = Entry(f"{ID}/whole_word_masking", whole_word_masking, (
     wwm_per_token, wwm_shared, wwm_any_token, wwm_hardcoded, wwm_all_mask, wwm_labels_corrupted,
-    wwm_random_full_vocab, wwm_global), points=2, requirements=REQUIREMENTS)
+    wwm_random_full_vocab, wwm_course_ids, wwm_global), points=2, requirements=REQUIREMENTS)

@@ -24,16 +24,23 @@ from .. import register
 from ._common import (
     IGNORE_INDEX,
     LESSON,
-    MASK_ID,
-    NUM_SPECIAL,
-    SPECIAL_IDS,
     Z_BOUND,
     _seed,
     random_verdict,
 )
 from ._common import _pack as _pack_ids
 from ._common import _sentences as _rows
-from ._masking import COMMON_HINTS, labels_problem, read_calls, record_calls, seeded_problem, shares
+from ._masking import (
+    COMMON_HINTS,
+    id_args,
+    ids_of,
+    labels_problem,
+    other_rows,
+    read_calls,
+    record_calls,
+    seeded_problem,
+    shares,
+)
 
 WWM_HINTS: dict[str, str] = {**COMMON_HINTS,
     "word_split": "select WORDS: when a word is selected every one of its tokens is (all positions "
@@ -53,9 +60,9 @@ WWM_HINTS: dict[str, str] = {**COMMON_HINTS,
 }
 
 
-def _word_ids(gen: torch.Generator, ids: torch.Tensor) -> torch.Tensor:
+def _word_ids(gen: torch.Generator, ids: torch.Tensor, specials: list[int]) -> torch.Tensor:
     """Words of 1 to 4 tokens (a new word starts with probability 0.55); -1 at special tokens."""
-    special = torch.isin(ids, torch.tensor(SPECIAL_IDS)).tolist()
+    special = torch.isin(ids, torch.tensor(specials)).tolist()
     starts = (torch.rand(ids.shape, generator=gen) < 0.55).tolist()
     words = []
     for row_special, row_starts in zip(special, starts, strict=True):
@@ -85,16 +92,17 @@ class WholeWordMaskingHarness(Harness):
 
     def cases(self, gen: torch.Generator, *, hidden: bool) -> list[Case]:
         def case(name: str, ids: torch.Tensor, calls: tuple[str, ...], *, stats: bool,
-                 probs: tuple[float, float, float] = (0.15, 0.8, 0.1)) -> Case:
+                 probs: tuple[float, float, float] = (0.15, 0.8, 0.1), other_ids: bool = False) -> Case:
             first, other = _seed(gen), _seed(gen)
             seeds = {"first": first, "again": first, "other": other}
             p, pm, pr = probs
-            words = _word_ids(gen, ids)
+            args = {"probs": list(probs), "stats": stats, "calls": {c: seeds[c] for c in calls},
+                    "other_ids": other_ids}
+            words = _word_ids(gen, ids, ids_of(Case("", "", {}, args))[1])
             return Case(name, f"{name}: input_ids {tuple(ids.shape)}, word_ids {tuple(ids.shape)} (words "
-                        f"of 1 to 4 tokens, -1 at special tokens), vocab_size 60, special ids "
-                        f"0..{NUM_SPECIAL - 1}, mlm_probability {p}, mask_replace_prob {pm}, "
-                        f"random_replace_prob {pr}", {"input_ids": _pack_ids(ids), "word_ids": _pack_ids(words)},
-                        {"probs": list(probs), "stats": stats, "calls": {c: seeds[c] for c in calls}})
+                        f"of 1 to 4 tokens, -1 at special tokens), {id_args(Case('', '', {}, args))}, "
+                        f"mlm_probability {p}, mask_replace_prob {pm}, random_replace_prob {pr}",
+                        {"input_ids": _pack_ids(ids), "word_ids": _pack_ids(words)}, args)
 
         rows = 160 if hidden else 128
         return [
@@ -104,14 +112,19 @@ class WholeWordMaskingHarness(Harness):
             case("statistics, default probabilities", _rows(gen, rows, 48, 60, 20), ("first",), stats=True),
             case("statistics, other probabilities", _rows(gen, 96, 48, 60, 20), ("first",), stats=True,
                  probs=(0.3, 0.5, 0.3)),
+            # Another tokenizer's ids (BERT's uncased layout), so that fixed ids in the code show.
+            case("another tokenizer's special ids", other_rows(gen, 32, 24), ("first",), stats=False,
+                 other_ids=True),
         ]
 
     def forward(self, candidate: Any, inputs: dict[str, torch.Tensor], case: Case) -> dict[str, Any]:
         p, pm, pr = case.args["probs"]
         words = inputs["word_ids"].long()
 
+        mask_id, specials, vocab = ids_of(case)
+
         def call(fn: Any, ids: torch.Tensor, generator: torch.Generator) -> Any:
-            return fn(ids, words.clone(), mask_token_id=MASK_ID, vocab_size=60, special_ids=list(SPECIAL_IDS),
+            return fn(ids, words.clone(), mask_token_id=mask_id, vocab_size=vocab, special_ids=list(specials),
                       mlm_probability=p, mask_replace_prob=pm, random_replace_prob=pr, generator=generator)
 
         return record_calls(candidate, inputs["input_ids"].long(), case, call)
@@ -132,7 +145,7 @@ class WholeWordMaskingHarness(Harness):
         if found:
             return found
         y, labels = outs["first"]
-        return labels_problem(x, y, labels, 60) or self._words(x, labels, case) \
+        return labels_problem(x, y, labels, case) or self._words(x, labels, case) \
             or (self._statistics(x, y, labels, case) if case.args["stats"] else None)
 
     @staticmethod

@@ -13,7 +13,14 @@ from typing import Any
 import torch
 
 from ...harness import MUTATED_KEY, Case
-from ._common import IGNORE_INDEX, MASK_ID, SPECIAL_IDS, _describe, _is_int_tensor, _pack
+from ._common import IGNORE_INDEX, MASK_ID, PAD_ID, SPECIAL_IDS, _describe, _is_int_tensor, _pack
+
+#: Another tokenizer's ids, BERT's uncased WordPiece layout ([PAD] 0, [UNK] 100, [CLS] 101,
+#: [SEP] 102, [MASK] 103), so that an answer writing the course's ids into its code shows.
+OTHER_UNK, OTHER_CLS, OTHER_SEP, OTHER_MASK = 100, 101, 102, 103
+OTHER_SPECIALS = [PAD_ID, OTHER_UNK, OTHER_CLS, OTHER_SEP, OTHER_MASK]
+OTHER_VOCAB = 130
+COURSE_VOCAB = 60
 
 COMMON_HINTS: dict[str, str] = {
     "wrong_return_type": "return a tuple (inputs, labels) of two torch.long tensors.",
@@ -38,7 +45,63 @@ COMMON_HINTS: dict[str, str] = {
     "and a token that was selected (even one left unchanged) carries its label.",
     "random_id_special": "random replacements are drawn from the ordinary ids only: leave "
     "special_ids out of the draw, so that no [PAD] or [CLS] lands inside a sentence.",
+    "hardcoded_token_ids": "read the ids from the arguments: mask_token_id is the id to write, "
+    "special_ids the ids never to select or draw, vocab_size the range of the draws; numbers "
+    "copied from the course tokenizer break with any other tokenizer.",
 }
+
+
+def other_rows(gen: torch.Generator, b: int, t: int) -> torch.Tensor:
+    """``(B, T)`` rows ``[CLS] w ... w [SEP] [PAD] ...`` in the other layout; the words are
+    every non-special id (the course's special ids 1..14 among them), with a few [UNK]."""
+    words = torch.tensor([i for i in range(OTHER_VOCAB) if i not in OTHER_SPECIALS])
+    lengths = torch.randint(t // 2, t + 1, (b,), generator=gen)
+    lengths[0] = t
+    picked = words[torch.randint(len(words), (b, t), generator=gen)]
+    picked = torch.where(torch.rand(b, t, generator=gen) < 0.03, OTHER_UNK, picked)
+    ids = torch.full((b, t), PAD_ID, dtype=torch.long)
+    for row, n in enumerate(lengths.tolist()):
+        ids[row, :n] = picked[row, :n]
+        ids[row, 0], ids[row, n - 1] = OTHER_CLS, OTHER_SEP
+    return ids
+
+
+def ids_of(case: Case) -> tuple[int, list[int], int]:
+    """The case's ``(mask_token_id, special_ids, vocab_size)``: the course's unless it says."""
+    if case.args.get("other_ids"):
+        return OTHER_MASK, OTHER_SPECIALS, OTHER_VOCAB
+    return MASK_ID, SPECIAL_IDS, COURSE_VOCAB
+
+
+def id_args(case: Case) -> str:
+    """The ids of the case, in words for its description."""
+    if case.args.get("other_ids"):
+        return f"vocab_size {OTHER_VOCAB}, special ids {OTHER_SPECIALS}, mask_token_id {OTHER_MASK}"
+    return f"vocab_size {COURSE_VOCAB}, special ids 0..{len(SPECIAL_IDS) - 1}, mask_token_id {MASK_ID}"
+
+
+def hardcoded_problem(x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor,
+                      case: Case) -> tuple[str, str, str] | None:
+    """In a case with another tokenizer's ids: the course's ids used instead of the arguments
+    ([CLS] and [SEP] selected while the course's special ids, ordinary words here, never are;
+    or the course's [MASK] written)."""
+    mask_id, specials, _ = ids_of(case)
+    if mask_id == MASK_ID:
+        return None
+    selected = labels != IGNORE_INDEX
+    touched = selected | (y != x)
+    only_here = torch.isin(x, torch.tensor([i for i in specials if i not in SPECIAL_IDS]))
+    course_words = torch.isin(x, torch.tensor([i for i in SPECIAL_IDS if i not in specials]))
+    if bool((touched & only_here).any()) and not bool((touched & course_words).any()):
+        return ("property", f"the special ids {specials} were passed in, but "
+                f"{int((touched & only_here).sum())} of them were selected or changed while the "
+                "course's own special ids (ordinary words here) never were", "hardcoded_token_ids")
+    course_mask = selected & (y == MASK_ID) & (x != MASK_ID)
+    if not bool((selected & (y == mask_id)).any()) and int(course_mask.sum()) >= 3:
+        return ("property", f"mask_token_id was {mask_id}, but {int(course_mask.sum())} selected tokens "
+                f"became {MASK_ID} (the course tokenizer's [MASK]) and none became {mask_id}",
+                "hardcoded_token_ids")
+    return None
 
 
 def _sel_at(mask: torch.Tensor) -> tuple[int, ...]:
@@ -110,9 +173,13 @@ def seeded_problem(got: Mapping[str, Any], outs: dict[str, tuple[torch.Tensor, t
 
 
 def labels_problem(x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor,
-                   vocab_size: int) -> tuple[str, str, str] | None:
+                   case: Case) -> tuple[str, str, str] | None:
     """Labels, special tokens, unselected tokens and random ids of one call."""
-    special = torch.isin(x, torch.tensor(SPECIAL_IDS))
+    found = hardcoded_problem(x, y, labels, case)
+    if found:
+        return found
+    mask_id, specials, vocab_size = ids_of(case)
+    special = torch.isin(x, torch.tensor(specials))
     selected = labels != IGNORE_INDEX
     changed = y != x
     if bool(selected[~special].all()):
@@ -134,8 +201,8 @@ def labels_problem(x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor,
         at = _sel_at(changed & ~selected)
         return ("property", f"position {at} has label -100 (not selected) but its id changed from "
                 f"{int(x[at])} to {int(y[at])}", "changes_unselected")
-    randomised = changed & (y != MASK_ID)
-    bad = randomised & (torch.isin(y, torch.tensor(SPECIAL_IDS)) | (y < 0) | (y >= vocab_size))
+    randomised = changed & (y != mask_id)
+    bad = randomised & (torch.isin(y, torch.tensor(specials)) | (y < 0) | (y >= vocab_size))
     if bad.any():
         at = _sel_at(bad)
         return ("property", f"position {at} was replaced by the id {int(y[at])}, which is special or "

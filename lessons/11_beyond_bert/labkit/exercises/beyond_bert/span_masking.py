@@ -33,7 +33,6 @@ from ._common import (
     IGNORE_INDEX,
     LESSON,
     MASK_ID,
-    NUM_SPECIAL,
     SPECIAL_IDS,
     Z_BOUND,
     _seed,
@@ -41,7 +40,17 @@ from ._common import (
 )
 from ._common import _pack as _pack_ids
 from ._common import _sentences as _rows
-from ._masking import COMMON_HINTS, labels_problem, read_calls, record_calls, seeded_problem, shares
+from ._masking import (
+    COMMON_HINTS,
+    id_args,
+    ids_of,
+    labels_problem,
+    other_rows,
+    read_calls,
+    record_calls,
+    seeded_problem,
+    shares,
+)
 
 SPAN_MASKING_HINTS: dict[str, str] = {**COMMON_HINTS,
     "budget_counted_in_spans": "the budget is counted in TOKENS: stop once ceil(mask_ratio * n) "
@@ -94,14 +103,15 @@ class SpanMaskingHarness(Harness):
 
     def cases(self, gen: torch.Generator, *, hidden: bool) -> list[Case]:
         def case(name: str, ids: torch.Tensor, calls: tuple[str, ...], *, stats: bool,
-                 probs: tuple[float, float, float] = (0.15, 0.8, 0.1)) -> Case:
+                 probs: tuple[float, float, float] = (0.15, 0.8, 0.1), other_ids: bool = False) -> Case:
             first, other = _seed(gen), _seed(gen)
             seeds = {"first": first, "again": first, "other": other}
             r, pm, pr = probs
-            return Case(name, f"{name}: input_ids {tuple(ids.shape)}, vocab_size 60, special ids "
-                        f"0..{NUM_SPECIAL - 1}, mask_ratio {r}, p 0.2, max_len 10, mask_replace_prob "
-                        f"{pm}, random_replace_prob {pr}", {"input_ids": _pack_ids(ids)},
-                        {"probs": list(probs), "stats": stats, "calls": {c: seeds[c] for c in calls}})
+            args = {"probs": list(probs), "stats": stats, "calls": {c: seeds[c] for c in calls},
+                    "other_ids": other_ids}
+            return Case(name, f"{name}: input_ids {tuple(ids.shape)}, {id_args(Case('', '', {}, args))}, "
+                        f"mask_ratio {r}, p 0.2, max_len 10, mask_replace_prob {pm}, random_replace_prob "
+                        f"{pr}", {"input_ids": _pack_ids(ids)}, args)
 
         rows = 96 if hidden else 80
         return [
@@ -111,13 +121,18 @@ class SpanMaskingHarness(Harness):
             case("statistics, default probabilities", _rows(gen, rows, 64, 60, 40), ("first",), stats=True),
             case("statistics, other probabilities", _rows(gen, 64, 64, 60, 40), ("first",), stats=True,
                  probs=(0.3, 0.5, 0.3)),
+            # Another tokenizer's ids (BERT's uncased layout), so that fixed ids in the code show.
+            case("another tokenizer's special ids", other_rows(gen, 32, 24), ("first",), stats=False,
+                 other_ids=True),
         ]
 
     def forward(self, candidate: Any, inputs: dict[str, torch.Tensor], case: Case) -> dict[str, Any]:
         r, pm, pr = case.args["probs"]
 
+        mask_id, specials, vocab = ids_of(case)
+
         def call(fn: Any, ids: torch.Tensor, generator: torch.Generator) -> Any:
-            return fn(ids, mask_token_id=MASK_ID, vocab_size=60, special_ids=list(SPECIAL_IDS),
+            return fn(ids, mask_token_id=mask_id, vocab_size=vocab, special_ids=list(specials),
                       mask_ratio=r, p=0.2, max_len=10, mask_replace_prob=pm, random_replace_prob=pr,
                       generator=generator)
 
@@ -140,8 +155,8 @@ class SpanMaskingHarness(Harness):
             return found
         y, labels = outs["first"]
         if not case.args["stats"]:
-            return labels_problem(x, y, labels, 60)
-        return labels_problem(x, y, labels, 60) or self._budget(x, labels, case) \
+            return labels_problem(x, y, labels, case)
+        return labels_problem(x, y, labels, case) or self._budget(x, labels, case) \
             or self._statistics(x, y, labels, case)
 
     @staticmethod
