@@ -103,6 +103,12 @@ def spans_one_token_at_a_time(input_ids, **kw):
     return _span_masking(input_ids, **kw, mode="single")
 
 
+def spans_course_tokenizer_ids(input_ids, **kw):
+    # "MASK_ID and SPECIAL_IDS are in the setup cell": the arguments are not read
+    kw.update(mask_token_id=4, special_ids=list(range(15)), vocab_size=60)
+    return _span_masking(input_ids, **kw)
+
+
 # --------------------------------------------------------------------------- whole_word_masking
 
 
@@ -133,6 +139,19 @@ def wwm_only_masks(input_ids, word_ids, *, mask_token_id, vocab_size, special_id
     draws = torch.rand(b, int(word_ids.max()) + 1, generator=generator) < mlm_probability
     selected = draws.gather(1, word_ids.clamp(min=0)) & (word_ids >= 0)
     return input_ids.masked_fill(selected, mask_token_id), input_ids.masked_fill(~selected, -100)
+
+
+def wwm_course_mask_id(input_ids, word_ids, *, mask_token_id, vocab_size, special_ids, mlm_probability=0.15,
+                       mask_replace_prob=0.8, random_replace_prob=0.1, generator=None):
+    b = input_ids.shape[0]
+    draws = torch.rand(b, int(word_ids.max()) + 1, generator=generator) < mlm_probability
+    selected = draws.gather(1, word_ids.clamp(min=0)) & (word_ids >= 0)
+    u = torch.rand(input_ids.shape, generator=generator)
+    rand = torch.randint(15, 60, input_ids.shape, generator=generator)
+    inputs = torch.where(selected & (u < mask_replace_prob), 4, input_ids)  # the course's [MASK]
+    inputs = torch.where(selected & (u >= mask_replace_prob) & (u < mask_replace_prob + random_replace_prob),
+                         rand, inputs)
+    return inputs, torch.where(selected, input_ids, -100)
 
 
 # --------------------------------------------------------------------------- discriminator_inputs
@@ -295,9 +314,11 @@ WRONG = [
     ("span_masking", spans_budget_over_whole_row, "budget_over_all_positions"),
     ("span_masking", spans_last_span_not_cut, "budget_overshoots"),
     ("span_masking", spans_one_token_at_a_time, "tokens_not_spans"),
+    ("span_masking", spans_course_tokenizer_ids, "hardcoded_token_ids"),
     ("whole_word_masking", wwm_token_level, "word_split"),
     ("whole_word_masking", wwm_one_draw_per_index, "same_draw_every_row"),
     ("whole_word_masking", wwm_only_masks, "no_random_or_keep"),
+    ("whole_word_masking", wwm_course_mask_id, "hardcoded_token_ids"),
     ("discriminator_inputs", disc_greedy, "argmax_not_sampled"),
     ("discriminator_inputs", disc_label_masked, "sampled_original_counts_as_replaced"),
     ("discriminator_inputs", disc_labels_original_is_one, "labels_inverted"),
