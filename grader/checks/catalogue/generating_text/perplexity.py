@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from grader.labkit.exercises.generating_text.perplexity import EXP_OF_SUM_HINT
 from reference.evaluation import perplexity
 
 from .. import Entry, Requirement, mistake
@@ -50,8 +51,7 @@ def ppl_no_exp(logits, targets, ignore_index=-100):
     return nll.sum() / keep.sum()
 
 
-@mistake("exp_of_sum", "divide the summed NLL by the number of real tokens before taking exp: "
-         "perplexity is per token, exp(sum) is 1 / Pr(whole set).")
+@mistake("exp_of_sum", EXP_OF_SUM_HINT)
 def ppl_exp_of_sum(logits, targets, ignore_index=-100):
     nll, _ = _nll(logits, targets, ignore_index)
     return torch.exp(nll.sum())

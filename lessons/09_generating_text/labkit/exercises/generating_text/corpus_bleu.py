@@ -43,10 +43,11 @@ def _corpus(gen: torch.Generator, s: int, kind: str) -> tuple[list[list[int]], l
     hyps = []
     for i, ref in enumerate(refs):
         hyp = list(ref)
-        hyp[_pick(gen, 4, len(ref) - 1)] = (hyp[-1] + 1) % VOCAB  # one substitution late on
         if kind == "short":
             hyp = hyp[:len(ref) - _pick(gen, 1, 2)]
-        elif kind == "long":
+        at = _pick(gen, 4, len(hyp) - 1)  # one substitution late on, so a 4-gram still matches
+        hyp[at] = (hyp[at] + _pick(gen, 1, VOCAB - 1)) % VOCAB
+        if kind == "long":
             hyp = hyp + [hyp[0]] * _pick(gen, 2, 3)
         elif kind == "no 4-gram" and i == s - 1:
             hyp = [(t + 1) % VOCAB for t in ref[:3]]

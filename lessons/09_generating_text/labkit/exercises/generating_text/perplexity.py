@@ -7,14 +7,21 @@ the padding, shows), an ``ignore_index`` other than -100, and logits far from un
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 
-from ...compare import Tolerance
+from ...compare import Problem, Tolerance
 from ...harness import Case, Harness
 from .. import register
 from ._common import LESSON, _pick, _randn
+
+#: The hint of exp_of_sum, which the harness also finds by itself: in float32, exp of a
+#: summed NLL overflows to inf.
+EXP_OF_SUM_HINT = ("divide the summed NLL by the number of real tokens before taking exp: "
+                   "perplexity is per token, and exp of the sum (1 / Pr(whole set)) is huge, "
+                   "often infinite in float32.")
 
 
 def _targets(gen: torch.Generator, b: int, t: int, v: int, ignore: int) -> torch.Tensor:
@@ -38,6 +45,7 @@ class PerplexityHarness(Harness):
     # implementations against the float64 reference): max abs error 3.9e-05, 1.2% of this
     # tolerance at the worst case.
     tolerance = Tolerance(atol=1e-5, rtol=5e-5)
+    hints = {"exp_of_sum": EXP_OF_SUM_HINT}
 
     def cases(self, gen: torch.Generator, *, hidden: bool) -> list[Case]:
         b, t, v = (_pick(gen, 3, 5), _pick(gen, 5, 8), _pick(gen, 9, 14)) if hidden else (3, 6, 10)
@@ -59,3 +67,9 @@ class PerplexityHarness(Harness):
         if isinstance(ppl, (int, float)) and not isinstance(ppl, bool):
             ppl = torch.tensor(float(ppl), dtype=inputs["logits"].dtype)
         return {"perplexity": ppl}
+
+    def properties(self, got: Mapping[str, Any], case: Case) -> list[Problem]:
+        ppl = got.get("perplexity")
+        if type(ppl) is torch.Tensor and ppl.is_floating_point() and bool(torch.isinf(ppl).any()):
+            return [Problem("the perplexity is infinite", "exp_of_sum")]
+        return []
