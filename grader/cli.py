@@ -6,11 +6,14 @@ A typical term (the course folder defaults to build/course, or $PRETRAINING_LAB_
     pretraining-lab build                       # course folder from solutions/
     pretraining-lab release --update-lessons    # nbgrader generate_assignment; refresh lessons/
     pretraining-lab author                      # run solutions/ notebooks in place
+    pretraining-lab release --exchange          # ... and nbgrader release_assignment
     pretraining-lab import downloads.zip        # submissions -> submitted/<student>/<lesson>/
+    pretraining-lab collect                     # or: nbgrader collect from the exchange
     pretraining-lab autograde                   # nbgrader autograde + the grader's verdicts
-    pretraining-lab feedback                    # HTML feedback without hidden tests
+    pretraining-lab feedback [--release]        # HTML feedback without hidden tests
     pretraining-lab export --to grades.csv      # nbgrader's CSV export
     pretraining-lab report                      # scores, pass rates, frequent mistakes
+    pretraining-lab report --html               # the same with plots: <course>/report.html
     pretraining-lab demo                        # all of it on sample submissions
 """
 
@@ -31,12 +34,13 @@ from .course import paths
 from .course.author import link_lesson
 from .course.build import build_course, write_lesson_fixtures
 from .course.directory import Course
+from .course.exchange import collect, release_feedback, release_to_exchange
 from .course.lessons import available_lessons
 from .course.paths import DEFAULT_COURSE_DIR, FIXTURES_FILE, LESSONS_DIR, SOLUTIONS_DIR
 from .course.release import NbGraderError, release, update_lessons
 from .course.submissions import SubmissionError, import_submissions
 from .demo import DEMO_DIR, run_demo
-from .report import report
+from .report import report, write_html
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -66,6 +70,8 @@ def cmd_release(args: argparse.Namespace) -> int:
     if args.update_lessons:
         for path in update_lessons(course, done, args.lessons_dir):
             print(f"updated {path}")
+    if args.exchange:
+        print(f"released to the exchange: {', '.join(release_to_exchange(course, done))}")
     return 0
 
 
@@ -135,6 +141,16 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     """Generate HTML feedback for autograded submissions."""
     written = generate_feedback(_course(args), args.student, args.lesson)
     print(f"wrote {len(written)} feedback files under {_course(args).feedback}")
+    if args.release:
+        released = release_feedback(_course(args), args.student, args.lesson)
+        print(f"released the feedback of {released} submission(s) to the exchange")
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    """Collect submissions from nbgrader's exchange into submitted/."""
+    for lesson, students in collect(_course(args).require(), args.lesson).items():
+        print(f"{lesson}: {len(students)} submission(s) in submitted/")
     return 0
 
 
@@ -147,8 +163,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Print the instructor report."""
-    print(report(_course(args).require(), top=args.top), end="")
+    """Print the instructor report, or with ``--html`` write it as one HTML page."""
+    course = _course(args).require()
+    if args.html is None:
+        print(report(course, top=args.top), end="")
+    else:
+        print(f"wrote {write_html(course, args.html or None, top=args.top)}")
     return 0
 
 
@@ -201,6 +221,16 @@ def _add_release(sub: argparse._SubParsersAction) -> None:
     _lessons_opts(p)
     p.add_argument("--update-lessons", action="store_true", help="copy the release to lessons/")
     p.add_argument("--lessons-dir", type=Path, default=LESSONS_DIR, help="where lessons/ is")
+    p.add_argument("--exchange", action="store_true", help="also release to nbgrader's exchange "
+                   "(c.Exchange.root in the course's nbgrader_config.py), where students fetch")
+
+
+def _add_collect(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "collect", "collect submissions from nbgrader's exchange into "
+                 "submitted/ (nbgrader collect; a newer submission replaces an older one)",
+                 cmd_collect)
+    _course_opt(p)
+    p.add_argument("--lesson", action="append", default=[], help="only this lesson (repeatable)")
 
 
 def _add_author(sub: argparse._SubParsersAction) -> None:
@@ -250,9 +280,12 @@ def _add_autograde(sub: argparse._SubParsersAction) -> None:
 
 def _add_feedback(sub: argparse._SubParsersAction) -> None:
     p = _command(sub, "feedback", "generate HTML feedback (nbgrader generate_feedback, hidden "
-                 "tests removed) for autograded submissions", cmd_feedback)
+                 "tests removed) for autograded submissions; with --release also release "
+                 "it to nbgrader's exchange (nbgrader release_feedback)", cmd_feedback)
     _course_opt(p)
     _filters(p)
+    p.add_argument("--release", action="store_true", help="release the feedback to nbgrader's "
+                   "exchange, where students fetch it")
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
@@ -263,10 +296,16 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
-    p = _command(sub, "report", "print scores per student and exercise, the pass rate per "
-                 "exercise and the most frequent diagnosed mistakes", cmd_report)
+    p = _command(sub, "report", "print scores per student and exercise, the score "
+                 "distribution of each lesson, the pass rate and item analysis of each "
+                 "exercise, the most frequent diagnosed mistakes, the faults; with --html, "
+                 "write it as one self-contained HTML page with plots", cmd_report)
     _course_opt(p)
-    p.add_argument("--top", type=int, default=10, help="how many mistakes to list")
+    p.add_argument("--top", type=int, default=10, help="how many mistakes to list (in the "
+                   "HTML page, per exercise)")
+    p.add_argument("--html", nargs="?", const="", default=None, metavar="PATH",
+                   help="write the HTML report to PATH (default: <course>/report.html) "
+                   "instead of printing the text report")
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
@@ -284,8 +323,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 
 
 #: the subcommands, in the order ``--help`` lists them
-SUBCOMMANDS = (_add_build, _add_release, _add_author, _add_fixtures, _add_import, _add_autograde,
-               _add_feedback, _add_export, _add_report, _add_demo)
+SUBCOMMANDS = (_add_build, _add_release, _add_author, _add_fixtures, _add_import, _add_collect,
+               _add_autograde, _add_feedback, _add_export, _add_report, _add_demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
