@@ -67,6 +67,11 @@ class Submission:
         """The points it could get."""
         return sum(c.max_score for c in self.cells.values())
 
+    @property
+    def blank(self) -> bool:
+        """Every exercise left as released: nothing answered at all."""
+        return bool(self.cells) and all(c.unanswered for c in self.cells.values())
+
 
 @dataclass
 class ReportData:

@@ -174,9 +174,12 @@ def _mistakes(data: ReportData, ls: LessonStats, top: int) -> str:
                 f"{e(data.hints.get((ex, m), ''))}</td></tr>" for m, n in by_exercise[ex][:top]]
         out.append(f"<h4>{e(exercise_name(gid))}</h4>" + _table(["count", "mistake", "hint"],
                                                                  rows))
+    blank = [e(data.label(s.student)) for s in ls.submissions if s.blank]
     if unanswered:
         out.append(f"<p class=muted>Exercises left unanswered (as released): {unanswered}, "
-                   "not counted as mistakes.</p>")
+                   "not counted as mistakes"
+                   + (f"; blank submissions ({len(blank)}): {', '.join(blank)}" if blank else "")
+                   + ".</p>")
     return "\n".join(out)
 
 

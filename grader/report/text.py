@@ -59,7 +59,7 @@ def format_report(data: ReportData, *, top: int = 10) -> str:
         out += _lesson_scores(data, ls)
     out += _pass_rates(lessons)
     out += _frequent_mistakes(data, top)
-    out += _unanswered(data)
+    out += _unanswered(data, lessons)
     out += _faults(data)
     out += _notes(data)
     out += _not_graded(data)
@@ -150,14 +150,26 @@ def _frequent_mistakes(data: ReportData, top: int) -> list[str]:
     return out
 
 
-def _unanswered(data: ReportData) -> list[str]:
-    """How often each exercise was left as released: counted apart from the mistakes."""
-    counts = stats.unanswered_counts(data.submissions)
-    if not counts:
+def _unanswered(data: ReportData, lessons: list[LessonStats]) -> list[str]:
+    """Per lesson, the submissions left blank (every exercise as released) and how often
+    each exercise was left unanswered in the others: counted apart from the mistakes."""
+    out = []
+    for ls in lessons:
+        blank = [s for s in ls.submissions if s.blank]
+        counts = stats.unanswered_counts(s for s in ls.submissions if not s.blank)
+        parts = []
+        if blank:
+            parts.append(f"{_plural(len(blank), 'blank submission')} ("
+                         + ", ".join(data.label(s.student) for s in blank) + ")")
+        if counts:
+            parts.append("unanswered in the others: " + ", ".join(
+                f"{ex.split('/', 1)[-1]} {n}" for ex, n in stats.ranked(counts)))
+        if parts:
+            out += textwrap.wrap(f"{ls.lesson}: " + "; ".join(parts), 88, initial_indent="  ",
+                                 subsequent_indent="    ", break_on_hyphens=False)
+    if not out:
         return []
-    out = ["", "== Exercises left unanswered (not counted as mistakes) =="]
-    rows = [[str(n), ex] for ex, n in stats.ranked(counts)]
-    return out + _table(["count", "exercise"], rows, right={0})
+    return ["", "== Exercises left unanswered (not counted as mistakes) ==", *out]
 
 
 def _listing(data: ReportData, subs: list[Submission], attr: str) -> list[str]:

@@ -92,19 +92,20 @@ def test_a_lesson_without_submissions_says_so():
 
 def test_unanswered_exercises_are_counted_apart_from_mistakes():
     """An empty submission (every exercise left as released) adds no row to the mistakes:
-    its exercises are counted as unanswered."""
+    it is a blank submission, and an exercise left unanswered elsewhere is counted."""
     d = ReportData("/course", {"02_attention": CELLS}, [
         sub("erin", 0, 0, mistakes=("not_implemented", "not_implemented")),
         sub("carol", 1, 0, mistakes=(None, "missing_scale")),
+        sub("frank", 0, 3, mistakes=("not_implemented", None)),
     ])
     text = format_report(d)
     mistakes = text.split("Most frequent diagnosed mistakes")[1].split("==\n")[1].split("==")[0]
     assert "not_implemented" not in mistakes and "missing_scale" in mistakes
-    unanswered = text.split("Exercises left unanswered (not counted as mistakes) ==")[1]
-    rows = [line.split() for line in unanswered.strip().splitlines()[2:4]]
-    assert sorted(rows) == [["1", "02_attention/padding_mask"], ["1", SDPA]]
-    row = next(line for line in text.splitlines() if line.startswith(SDPA))
-    assert row.split()[4] == "1"  # the unanswered column
+    unanswered = text.split("Exercises left unanswered (not counted as mistakes) ==\n")[1]
+    assert unanswered.splitlines()[0] == ("  02_attention: 1 blank submission (erin); "
+                                          "unanswered in the others: padding_mask 1")
+    row = next(line for line in text.splitlines() if line.startswith("02_attention/padding"))
+    assert row.split()[4] == "2"  # the unanswered column
 
 
 def test_students_are_named_where_the_gradebook_has_a_name():

@@ -65,7 +65,11 @@ def test_names_statistics_mistakes_and_empty_lessons_are_shown():
     assert "mean <strong>1.7</strong> (42%), median <strong>1</strong> (25%)" in page
     assert "<td class=mistake>missing_scale</td>" in page
     assert "not_implemented" not in page.split("Most frequent diagnosed mistakes")[1]
-    assert "Exercises left unanswered (as released): 1" in page
+    assert "Exercises left unanswered (as released): 1, not counted as mistakes." in page
+    blank = format_html(ReportData("/c", {LESSON: CELLS}, [
+        sub("erin", 0, 0, ("not_implemented", "not_implemented"))]))
+    assert "unanswered (as released): 2, not counted as mistakes; blank submissions (1): erin" \
+        in blank
     encoder = page.split('<section id="lesson-03-encoder">')[1].split("</section>")[0]
     assert "No submissions yet." in encoder
     assert "Faults while grading" in page and "CellTimeoutError: no reply" in page
