@@ -103,7 +103,7 @@ def test_crafted_beam_cases_show_their_rule():
 
 
 def test_sampling_cases_keep_surviving_tokens_likely():
-    """Every token the filters keep has probability >= 0.004, so N_DRAWS draws see it at
+    """Every token the filters keep has probability >= 0.009, so N_DRAWS draws see it at
     least 20 times on average (the support check relies on it: a miss has probability below
     1e-8)."""
     ex = get(xid("sample_next_token"))
