@@ -14,7 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MAP = ROOT / "docs" / "coverage.md"
-PLANNED = ("09", "10", "11")
+#: Lessons announced but not written yet; a `not yet: NN` row must name one (none today).
+PLANNED: tuple[str, ...] = ()
 ROW = re.compile(r"^\|\s*([CQ])(\d+)\s*\|(.*)\|(.*)\|(.*)\|\s*$")
 CROSS_REFERENCE = re.compile(r"\b(\d\d) `([^`]+)`")  # "03 `7d317c6c`" inside a text or reason
 KINDS = {"C": "concepts and equations", "Q": "practice questions"}
