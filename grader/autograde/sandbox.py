@@ -47,13 +47,13 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Dict, Enum, Integer, List, Unicode
 from traitlets.config import Configurable
 
+from . import userns
 from .cgroup import MemoryCgroup, memory_controller
+from .kernel_manager import SandboxedKernelManager
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -68,6 +68,17 @@ class SandboxUnavailable(RuntimeError):
 
 class Sandbox(Configurable):
     """How a student's kernel is confined at autograde (see the module docstring)."""
+
+    mode = Enum(
+        ["auto", "root", "user"], "auto",
+        help="How kernels are confined. root: each kernel runs as a uid of its own (from "
+        "uid_base), its folder on a tmpfs and its memory in a cgroup; needs the grader to run "
+        "as root. user: for an ordinary user (cluster jobs, JupyterHub accounts): each kernel "
+        "gets a user and pid namespace of its own, runs as the grader's uid mapped into it "
+        "(no capabilities), its folder on a tmpfs mounted in a user namespace; memory is "
+        "bounded per process (RLIMIT_AS) unless a cgroup is writable. auto: root when the "
+        "grader runs as root, else user.",
+    ).tag(config=True)
 
     unsafe_no_sandbox = Bool(
         False,
@@ -189,20 +200,50 @@ class Sandbox(Configurable):
             return self.threads
         return max(1, (os.cpu_count() or 1) // max(1, workers))
 
+    def resolved_mode(self) -> str:
+        """``root`` or ``user``: :attr:`mode`, with ``auto`` decided by the grader's euid."""
+        if self.mode != "auto":
+            return self.mode
+        return "root" if os.geteuid() == 0 else "user"
+
     def command(self, kernel_cmd: list[str], *, folder: str | Path, run_dir: str | Path,
                 uid: int, env: dict[str, str] | None = None, workers: int = 1,
                 folder_source: str | Path | None = None) -> list[str]:
-        """``kernel_cmd`` wrapped in bwrap, setpriv and prlimit. The kernel's working
-        folder is ``folder``; its content comes from ``folder_source`` (a scratch copy,
-        :mod:`grader.autograde.scratch`) when given."""
+        """``kernel_cmd`` wrapped in bwrap, setpriv (root mode) and prlimit. The
+        kernel's working folder is ``folder``; its content comes from ``folder_source``
+        (a scratch copy, :mod:`grader.autograde.scratch`) when given. ``uid`` is the
+        slot's (root mode; the user mode runs the grader's own uid)."""
         bwrap = self.resolved_bwrap()
         if bwrap is None:
             raise SandboxUnavailable(_missing_bwrap(self.bwrap))
         folder, run_dir = str(Path(folder).resolve()), str(Path(run_dir).resolve())
         source = str(Path(folder_source).resolve()) if folder_source else folder
         args = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                "--unshare-cgroup-try", "--die-with-parent", "--hostname", "sandbox",
-                "--ro-bind", "/usr", "/usr"]
+                "--unshare-cgroup-try", "--die-with-parent", "--hostname", "sandbox"]
+        if self.resolved_mode() == "user":
+            args += ["--unshare-user", "--disable-userns", "--new-session"]
+        args += self._mount_args(folder, source, run_dir)
+        if self.resolved_mode() == "user":
+            args += ["--remount-ro", "/"]  # the skeleton's folders are the kernel's own there
+        args += ["--chdir", folder, "--clearenv", *self._env_args(env, workers), "--"]
+        if self.resolved_mode() == "root":
+            args += [shutil.which("setpriv") or "setpriv", "--reuid", str(uid), "--regid",
+                     str(self.gid), "--clear-groups", "--no-new-privs", "--inh-caps=-all",
+                     "--bounding-set=-all", "--"]
+        # (user mode: bwrap itself sets no_new_privs and drops every capability)
+        args += [shutil.which("prlimit") or "prlimit", "--core=0"]
+        for flag, value in (("--as", self.memory), ("--cpu", self.cpu_time),
+                            ("--nproc", self.processes), ("--fsize", self.file_size),
+                            ("--nofile", self.open_files)):
+            if value > 0:
+                args.append(f"{flag}={value}")
+        return [*args, "--", *kernel_cmd]
+
+    def _mount_args(self, folder: str, source: str, run_dir: str) -> list[str]:
+        """What the sandbox sees: system folders and the Python environment read-only,
+        a private /tmp, the notebook's folder and the run folder read-write. Nothing
+        else of the host (the course, the project, other students) is mounted."""
+        args = ["--ro-bind", "/usr", "/usr"]
         for name in ("bin", "lib", "lib32", "lib64", "sbin"):
             path = Path("/") / name
             if path.is_symlink():
@@ -215,16 +256,23 @@ class Sandbox(Configurable):
         mounts = [(p, p, "ro") for p in [*self.python_roots(), *self.read_only]]
         mounts += [(source, folder, "rw"), (run_dir, run_dir, "rw")]
         made: set[str] = {"/", "/tmp", "/usr", "/etc"}
-        for _, path, _ in mounts:  # parents bwrap would otherwise create as 0700
+        # Parents bwrap would otherwise create as 0700; in user mode the kernel's uid owns
+        # them, so they are read-only to it (it could chmod those in its private /tmp back,
+        # which reaches nothing of the host).
+        perms = "0555" if self.resolved_mode() == "user" else "0755"
+        for _, path, _ in mounts:
             for parent in reversed(Path(path).parents):
                 p = str(parent)
                 if p not in made:
                     made.add(p)
-                    args += ["--perms", "0755", "--dir", p]
+                    args += ["--perms", perms, "--dir", p]
         for src, path, mode in mounts:
             if os.path.exists(src):
                 args += ["--ro-bind" if mode == "ro" else "--bind", src, path]
-        args += ["--chdir", folder, "--clearenv"]
+        return args
+
+    def _env_args(self, env: dict[str, str] | None, workers: int) -> list[str]:
+        """The kernel's whole environment (a short list; the grader's is not passed)."""
         threads = str(self.thread_count(workers))
         kernel_env = {"PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp",
                       "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "LANG": "C.UTF-8",
@@ -235,17 +283,10 @@ class Sandbox(Configurable):
             if env and key in env:
                 kernel_env[key] = env[key]
         kernel_env.update(self.extra_env)
+        args = []
         for key, value in sorted(kernel_env.items()):
             args += ["--setenv", key, str(value)]
-        args += ["--", shutil.which("setpriv") or "setpriv", "--reuid", str(uid), "--regid",
-                 str(self.gid), "--clear-groups", "--no-new-privs", "--inh-caps=-all",
-                 "--bounding-set=-all", "--", shutil.which("prlimit") or "prlimit", "--core=0"]
-        for flag, value in (("--as", self.memory), ("--cpu", self.cpu_time),
-                            ("--nproc", self.processes), ("--fsize", self.file_size),
-                            ("--nofile", self.open_files)):
-            if value > 0:
-                args.append(f"{flag}={value}")
-        return [*args, "--", *kernel_cmd]
+        return args
 
     def memory_cgroup(self, uid: int) -> MemoryCgroup | None:
         """The slot's memory cgroup, or None where it is off or (``auto``) unavailable;
@@ -262,25 +303,37 @@ class Sandbox(Configurable):
     def probe(self) -> None:
         """Start a trivial sandbox with the full set of options; raise
         :class:`SandboxUnavailable` saying why when it cannot run."""
+        mode = self.resolved_mode()
         if not sys.platform.startswith("linux"):
             raise SandboxUnavailable("the sandbox needs Linux (bubblewrap and namespaces)")
         if self.resolved_bwrap() is None:
             raise SandboxUnavailable(_missing_bwrap(self.bwrap))
-        if os.geteuid() != 0:
+        if mode == "root" and os.geteuid() != 0:
             raise SandboxUnavailable(
-                "the sandbox runs each kernel as its own unprivileged uid, which needs the "
-                "grader to run as root (or in a container as root)")
+                "Sandbox.mode is 'root', which runs each kernel as its own unprivileged uid "
+                "and needs the grader to run as root; as an ordinary user, use mode 'user' "
+                "(or 'auto')")
+        why = userns.unavailable() if mode == "user" else None
+        if why:
+            raise SandboxUnavailable(
+                f"the grader is not root, and its sandbox for ordinary users needs "
+                f"unprivileged user namespaces, but {why}; or run the grader as root")
         if self.cgroup == "required" and self.memory_total > 0 and memory_controller() is None:
             raise SandboxUnavailable(
                 "Sandbox.cgroup is 'required' but this machine has no writable memory cgroup "
-                "controller (cgroup v2 with memory, or v1's memory hierarchy)")
-        for tool in ("setpriv", "prlimit"):
+                "controller (cgroup v2 with memory, or v1's memory hierarchy)"
+                + (" for this user" if os.geteuid() != 0 else ""))
+        for tool in ("setpriv", "prlimit", "nsenter"):
             if shutil.which(tool) is None:
                 raise SandboxUnavailable(f"{tool} (util-linux) is missing")
+        self._probe_run(mode)
+
+    def _probe_run(self, mode: str) -> None:
         with tempfile.TemporaryDirectory(prefix="lab-probe-") as tmp:
             folder = Path(tmp) / "work"
             folder.mkdir()
-            os.chown(folder, self.uid_base, self.gid)
+            if mode == "root":
+                os.chown(folder, self.uid_base, self.gid)
             cmd = self.command([sys.executable, "-c", PROBE], folder=folder, run_dir=folder,
                                uid=self.uid_base)
             try:
@@ -289,9 +342,11 @@ class Sandbox(Configurable):
                 raise SandboxUnavailable(f"bubblewrap did not run: {exc}") from None
             if done.returncode != 0 or "sandbox-ok" not in done.stdout:
                 detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+                where = ("namespaces disabled, or a container without the needed privileges?"
+                         if mode == "root" else "user namespaces not allowed for this user, "
+                         "or bubblewrap without --disable-userns (0.8 or later)?")
                 raise SandboxUnavailable(
-                    "bubblewrap could not start a sandbox here (namespaces disabled, or a "
-                    "container without the needed privileges?): " + " | ".join(detail))
+                    f"bubblewrap could not start a sandbox here ({where}): " + " | ".join(detail))
 
 
 PROBE = """
@@ -312,75 +367,4 @@ def _missing_bwrap(name: str) -> str:
             "accept running students' code with the grader's own permissions, pass "
             "--unsafe-no-sandbox")
 
-
-# --- the kernel manager ------------------------------------------------------------------
-
-class SandboxedKernelManager(AsyncKernelManager):
-    """jupyter's kernel manager with the kernel command wrapped by :class:`Sandbox`.
-
-    Set ``sandbox``, ``folder`` (the notebook's folder), ``run_dir`` and ``uid``
-    before starting. The kernel talks over Unix sockets in ``run_dir`` (transport
-    ``ipc``), is interrupted by message (no signal crosses the sandbox), and its own
-    stdout/stderr go to ``run_dir/kernel.log``."""
-
-    sandbox: Sandbox | None = None
-    folder: str = ""
-    folder_source: str = ""
-    run_dir: str = ""
-    uid: int = -1
-    workers: int = 1
-    cgroup: MemoryCgroup | None = None
-
-    def configure(self, sandbox: Sandbox, folder: str, run_dir: str, uid: int,
-                  workers: int = 1, cgroup: MemoryCgroup | None = None,
-                  folder_source: str = "") -> None:
-        self.sandbox, self.folder, self.run_dir, self.uid = sandbox, folder, run_dir, uid
-        self.workers, self.cgroup, self.folder_source = workers, cgroup, folder_source
-        self.transport = "ipc"
-        self.ip = os.path.join(run_dir, "k")
-        self.connection_file = os.path.join(run_dir, "kernel.json")
-
-    @property
-    def log_path(self) -> str:
-        return os.path.join(self.run_dir, "kernel.log")
-
-    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-        assert self.sandbox is not None, "configure() the sandboxed kernel manager first"
-        os.chown(self.connection_file, self.uid, self.sandbox.gid)
-        env = kw.pop("env", None) or {}
-        kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        cmd = self.sandbox.command(kernel_cmd, folder=self.folder, run_dir=self.run_dir,
-                                   uid=self.uid, env=env, workers=self.workers,
-                                   folder_source=self.folder_source or None)
-        if self.cgroup is not None:
-            cmd = self.cgroup.wrap(cmd)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the kernel's stdout and stderr
-        kw["stdout"] = log
-        kw["stderr"] = subprocess.STDOUT
-        kw["stdin"] = subprocess.DEVNULL
-        try:
-            await super()._async_launch_kernel(cmd, **kw)
-        finally:
-            log.close()
-
-    async def _async_interrupt_kernel(self) -> None:
-        if self.has_kernel:
-            msg = self.session.msg("interrupt_request", content={})
-            self._connect_control_socket()
-            self.session.send(self._control_socket, msg)
-
-    interrupt_kernel = _async_interrupt_kernel  # type: ignore[assignment]
-
-    def exit_status(self) -> int | None:
-        process = getattr(self.provisioner, "process", None)
-        return None if process is None else process.poll()
-
-    def log_tail(self, lines: int = 5) -> str:
-        try:
-            with open(self.log_path, "rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                fh.seek(max(0, fh.tell() - 4096))
-                text = fh.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-        return "\n".join(text.strip().splitlines()[-lines:])
+__all__ = ["GiB", "MiB", "PASSED_ENV", "Sandbox", "SandboxUnavailable", "SandboxedKernelManager"]

@@ -19,8 +19,15 @@ When the kernel is gone, :meth:`Scratch.copy_back` makes the lesson folder what 
 kernel left in ``work`` (regular files and folders only: links and special files are
 removed first, see :func:`grader.autograde.slots.remove_specials`), so the trusted grader reads
 the evidence from the real folder as before, and at most ``folder_size`` bytes reach
-the disk. Mounting needs root (which the sandbox needs anyway); where it fails, the
-kernel writes the lesson folder directly, as without this module, and the log says so.
+the disk. Mounting needs root; where it fails, the kernel writes the lesson folder
+directly, as without this module, and the log says so.
+
+Without root (the sandbox's user mode, :mod:`grader.autograde.userns`), the tmpfs is
+mounted at the same path in a user and mount namespace of a helper process: there
+``<scratch>`` is the tmpfs, and the kernel's sandbox starts inside it; on the host,
+``<scratch>/work`` and ``<scratch>/run`` are links to the same folders seen through
+``/proc/<helper>/root``, so the grader (its ipc sockets included) and the sandbox use
+the same paths. The tmpfs goes with the helper, which dies with the grader.
 """
 
 from __future__ import annotations
@@ -33,28 +40,60 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from .userns import MountNamespace
+
 #: Below this many free bytes at the end, the notebook is said to have filled its space.
 FULL_MARGIN = 64 * 1024
 #: Scratch folders are ``<tmp>/lab-k-<uid>-<random>``: a slot's are found by its uid.
 PREFIX = "lab-k-"
+#: In user mode, ``<tmp>/lab-u-<uid>-<random>`` (every worker has the grader's uid, and
+#: the tmpfs goes with its helper, so none is cleared by another).
+USER_PREFIX = "lab-u-"
 
 
 class Scratch:
     """One kernel's tmpfs (or a plain folder where none could be mounted)."""
 
-    def __init__(self, path: Path, mounted: bool, size: int) -> None:
+    def __init__(self, path: Path, mounted: bool, size: int,
+                 namespace: MountNamespace | None = None) -> None:
         self.path, self.mounted, self.size = path, mounted, size
+        #: user mode: the helper whose namespace holds the tmpfs
+        self.namespace = namespace
         self.staged = False  # only a complete copy is ever copied back
         self.own_mounts: list[Path] = []  # subfolders with a tmpfs of their own
 
     @classmethod
-    def create(cls, size: int, uid: int) -> Scratch:
+    def create(cls, size: int, uid: int, user_mode: bool = False) -> Scratch:
         """A new scratch folder for the slot ``uid``, on a tmpfs of ``size`` bytes when
-        ``size`` > 0 and the mount succeeds; ``run/`` is made inside it."""
-        path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{uid}-"))
-        scratch = cls(path, size > 0 and _mount_tmpfs(path, size), size)
-        scratch.run_dir.mkdir()
-        return scratch
+        ``size`` > 0 and the mount succeeds; ``run/`` is made inside it. ``user_mode``:
+        the tmpfs is mounted in a user namespace (see the module docstring)."""
+        if not (user_mode and size > 0):
+            path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{uid}-"))
+            scratch = cls(path, size > 0 and _mount_tmpfs(path, size), size)
+            scratch.run_dir.mkdir()
+            return scratch
+        path = Path(tempfile.mkdtemp(prefix=f"{USER_PREFIX}{uid}-"))
+        try:
+            namespace = MountNamespace.start()
+        except OSError:
+            scratch = cls(path, False, size)
+            scratch.run_dir.mkdir()
+            return scratch
+        if not namespace.mount_tmpfs(path, size):
+            namespace.close()
+            scratch = cls(path, False, size)
+            scratch.run_dir.mkdir()
+            return scratch
+        inside = namespace.view(path)
+        for name in ("run", "work"):
+            (path / name).symlink_to(inside / name)
+        (inside / "run").mkdir()
+        return cls(path, True, size, namespace)
+
+    @property
+    def _real_work(self) -> Path:
+        """``work`` as the grader writes it (through the helper in user mode)."""
+        return self.namespace.view(self.work) if self.namespace else self.work
 
     @property
     def run_dir(self) -> Path:
@@ -71,11 +110,12 @@ class Scratch:
         most the scratch's size)."""
         if not self.mounted:
             return Path(folder)
-        shutil.copytree(folder, self.work, symlinks=True)
+        shutil.copytree(folder, self._real_work, symlinks=True)
         for name in own_space:
             sub = self.work / name
-            sub.mkdir(parents=True, exist_ok=True)
-            if not _mount_tmpfs(sub, min(own_size, self.size)):
+            (self._real_work / name).mkdir(parents=True, exist_ok=True)
+            mount = self.namespace.mount_tmpfs if self.namespace else _mount_tmpfs
+            if not mount(sub, min(own_size, self.size)):
                 raise OSError(f"could not mount a tmpfs of {min(own_size, self.size)} bytes "
                               f"at {sub}")
             self.own_mounts.append(sub)
@@ -86,13 +126,13 @@ class Scratch:
         """Whether the kernel used (nearly) all of its space."""
         if not self.mounted:
             return False
-        st = os.statvfs(self.path)
+        st = os.statvfs(self.run_dir)  # on the tmpfs (through the link in user mode)
         return st.f_bavail * st.f_frsize < FULL_MARGIN
 
     def copy_back(self, folder: str | Path) -> None:
         """Make ``folder`` hold what the kernel left in ``work`` (call once no process
         of the sandbox is left, and after removing links and special files)."""
-        if not (self.mounted and self.staged and self.work.is_dir()):
+        if not (self.mounted and self.staged and self._real_work.is_dir()):
             return
         folder = Path(folder)
         for entry in folder.iterdir():
@@ -100,11 +140,16 @@ class Scratch:
                 shutil.rmtree(entry)
             else:
                 entry.unlink()
-        shutil.copytree(self.work, folder, symlinks=True, dirs_exist_ok=True)
+        shutil.copytree(self._real_work, folder, symlinks=True, dirs_exist_ok=True)
 
     def close(self) -> None:
         """Unmount (lazily: the sandbox's mount namespace may still be going away)
-        and remove the scratch folder."""
+        and remove the scratch folder (user mode: end the helper, whose namespace
+        alone holds the tmpfs)."""
+        if self.namespace is not None:
+            self.namespace.close()
+            self.namespace, self.mounted = None, False
+            self.own_mounts.clear()
         if self.mounted:
             for sub in reversed(self.own_mounts):
                 if os.path.ismount(sub):

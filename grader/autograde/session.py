@@ -12,6 +12,11 @@ wrote back into the folder, unmounts and removes the scratch, and gives the fold
 back to the grader's uid. Without the sandbox (``Sandbox.unsafe_no_sandbox``) it only
 stops the kernel.
 
+In the sandbox's user mode (an ordinary user, :mod:`grader.autograde.userns`) there is
+no slot uid: the kernel runs as the grader's uid in a user and pid namespace of its
+own, so its processes are counted and killed through that pid namespace, the scratch
+tmpfs is mounted by a helper in a user namespace, and nothing is chown'd.
+
 The session also answers what happened in it: processes left running
 (:meth:`~SandboxSession.count_leftovers`, while the kernel still runs), a process
 killed at the memory limit, the kernel's exit status and the end of its log, and
@@ -33,6 +38,7 @@ from .cgroup import MemoryCgroup
 from .sandbox import Sandbox, SandboxedKernelManager
 from .scratch import Scratch, clear_stale
 from .slots import chown_tree, claim_uid, kill_uid, remove_specials, uid_processes
+from .userns import PidNamespace
 
 LOG = logging.getLogger(__name__)
 
@@ -49,6 +55,7 @@ class SandboxSession:
         self.own_space = tuple(own_space)
         self.log = log or LOG
         self.sandboxed = not sandbox.unsafe_no_sandbox
+        self.user_mode = self.sandboxed and sandbox.resolved_mode() == "user"
         self.uid = -1
         self.cgroup: MemoryCgroup | None = None
         self.scratch: Scratch | None = None
@@ -76,22 +83,31 @@ class SandboxSession:
         return self
 
     def _open(self) -> None:
-        """Claim the slot, make its cgroup, stage the folder on the slot's scratch."""
+        """Claim the slot (root mode), make its cgroup, stage the folder on the scratch."""
         sandbox = self.sandbox
-        self.uid = claim_uid(sandbox.uid_base, sandbox.slots).uid
-        self.cgroup = sandbox.memory_cgroup(self.uid)
+        if self.user_mode:
+            self.uid = os.getuid()
+            # Every worker has the grader's uid: the cgroup is the worker's own.
+            self.cgroup = sandbox.memory_cgroup(os.getpid())
+            if self.cgroup is None and sandbox.cgroup != "off" and sandbox.memory_total > 0:
+                self.log.info("no writable memory cgroup for this user: memory is bounded per "
+                              "process only (Sandbox.memory, RLIMIT_AS)")
+        else:
+            self.uid = claim_uid(sandbox.uid_base, sandbox.slots).uid
+            self.cgroup = sandbox.memory_cgroup(self.uid)
+            if clear_stale(self.uid):
+                self.log.info("removed scratch folders a killed grader left for uid %d", self.uid)
         self._oom_before = self.cgroup.oom_kills() if self.cgroup else 0
-        if clear_stale(self.uid):
-            self.log.info("removed scratch folders a killed grader left for uid %d", self.uid)
-        self.scratch = Scratch.create(sandbox.folder_size, self.uid)
+        self.scratch = Scratch.create(sandbox.folder_size, self.uid, user_mode=self.user_mode)
         if sandbox.folder_size > 0 and not self.scratch.mounted:
             self.log.warning("could not mount a tmpfs for the kernel's folder; it writes the "
                              "folder directly, without a size limit")
         self.run_dir = str(self.scratch.run_dir)
         self.live = str(self.scratch.stage(self.folder, self.own_space, sandbox.evidence_size))
-        os.chown(self.scratch.path, self.uid, sandbox.gid)
-        os.chown(self.run_dir, self.uid, sandbox.gid)
-        chown_tree(self.live, self.uid, sandbox.gid)
+        if not self.user_mode:
+            os.chown(self.scratch.path, self.uid, sandbox.gid)
+            os.chown(self.run_dir, self.uid, sandbox.gid)
+            chown_tree(self.live, self.uid, sandbox.gid)
 
     def attach(self, km: KernelManager) -> KernelManager:
         """Point a new kernel manager at this sandbox (a :class:`SandboxedKernelManager`
@@ -99,7 +115,8 @@ class SandboxSession:
         stops its kernel."""
         if self.sandboxed and isinstance(km, SandboxedKernelManager):
             km.configure(self.sandbox, self.folder, self.run_dir, self.uid,
-                         cgroup=self.cgroup, folder_source=self.live)
+                         cgroup=self.cgroup, folder_source=self.live,
+                         namespace=self.scratch.namespace if self.scratch else None)
         self.kernel = km
         return km
 
@@ -108,10 +125,19 @@ class SandboxSession:
     def count_leftovers(self) -> int:
         """Processes the notebook left running, counted while the kernel still runs
         (shutting it down takes its pid namespace, and all in it, down too): every
-        process of the uid but the kernel itself."""
-        if self.sandboxed and self.uid >= 0:
+        process of the uid but the kernel itself (user mode: every process of its pid
+        namespace but the kernel and the namespace's init)."""
+        if self.user_mode:
+            pidns = self._pid_namespace()
+            if pidns is not None:
+                self.leftovers = max(0, len(pidns.members()) - 2)
+        elif self.sandboxed and self.uid >= 0:
             self.leftovers = max(0, len(uid_processes(self.uid)) - 1)
         return self.leftovers
+
+    def _pid_namespace(self) -> PidNamespace | None:
+        km = self.kernel
+        return km.pid_namespace() if isinstance(km, SandboxedKernelManager) else None
 
     def oom_killed(self) -> bool:
         """Whether the memory cgroup's OOM killer ended a process during this session."""
@@ -140,13 +166,17 @@ class SandboxSession:
         if self._closed:
             return
         self._closed = True
+        pidns = self._pid_namespace() if self.user_mode else None
         self._stop_kernel()
         if not self.sandboxed:
             return
-        if self.uid >= 0:
+        killed = 0
+        if pidns is not None:
+            killed = pidns.kill()
+        elif not self.user_mode and self.uid >= 0:
             killed = kill_uid(self.uid)
-            if killed:
-                self.log.info("killed %d leftover sandbox processes", killed)
+        if killed:
+            self.log.info("killed %d leftover sandbox processes", killed)
         removed = remove_specials(self.live)
         if removed:
             self.log.info("removed links and special files left by the kernel: %s", removed[:10])
@@ -157,7 +187,8 @@ class SandboxSession:
             finally:
                 self.scratch.close()
                 self.live = self.folder
-        chown_tree(self.folder, os.getuid(), os.getgid())
+        if not self.user_mode:
+            chown_tree(self.folder, os.getuid(), os.getgid())
 
     def _stop_kernel(self) -> None:
         """Kill the kernel if nbclient's own shutdown did not (a start that failed
