@@ -1,12 +1,33 @@
-"""What the sandbox tests share: they need bubblewrap and root, and FAIL (never
-skip) with a clear message when it is missing: `make test` installs it."""
+"""What the sandbox tests share.
+
+Root mode: the tests need bubblewrap and root, and FAIL (never skip) with a clear
+message when it is missing: `make test` installs it.
+
+User mode (``Sandbox.mode = "user"``, the sandbox for an ordinary user): the tests run
+the grader as an ordinary user, ``labtester`` (created here with ``useradd`` where it
+is missing; skipped, saying why, only where that is impossible), in a subprocess, on
+files that user owns: :func:`ordinary_user`, :func:`user_folder`, :func:`run_as_user`.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import pwd
 import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
+
+from grader.course.paths import PROJECT_ROOT
+
+#: The ordinary user the user-mode tests grade as.
+USER = "labtester"
+#: The sandbox's two modes, for tests parametrised over them.
+MODES = ["root", "user"]
 
 
 def require_bwrap() -> None:
@@ -17,3 +38,82 @@ def require_bwrap() -> None:
     if os.geteuid() != 0:
         pytest.fail("the sandbox tests run kernels as unprivileged uids, which needs root",
                     pytrace=False)
+
+
+def ordinary_user() -> pwd.struct_passwd:
+    """The ordinary user (made when missing), able to run this project's Python; skip
+    only where it cannot be made (not root, or no useradd)."""
+    require_bwrap()
+    try:
+        return _reachable(pwd.getpwnam(USER))
+    except KeyError:
+        pass
+    if shutil.which("useradd") is None:
+        pytest.skip(f"no user {USER!r} and no useradd to make one: the sandbox's user mode "
+                    "is not tested here")
+    done = subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", USER],
+                          capture_output=True, text=True)
+    if done.returncode != 0 and "already exists" not in done.stderr:
+        pytest.skip(f"useradd {USER} failed ({done.stderr.strip()}): the sandbox's user mode "
+                    "is not tested here")
+    return _reachable(pwd.getpwnam(USER))
+
+
+def _reachable(user: pwd.struct_passwd) -> pwd.struct_passwd:
+    """Let ``user`` reach (search, not list) the folders above the project and the Python
+    installation (pyenv's is often under /root, mode 0700): an ACL entry for that user
+    alone, where the folder's mode does not already allow it."""
+    for target in {PROJECT_ROOT, Path(sys.base_prefix).resolve(), Path(sys.prefix)}:
+        for folder in [*reversed(target.parents), target]:
+            if folder.stat().st_mode & 0o001:
+                continue
+            if shutil.which("setfacl") is None:
+                pytest.fail(f"{user.pw_name} cannot reach {folder} and setfacl (apt-get install "
+                            "acl) is missing to let it", pytrace=False)
+            subprocess.run(["setfacl", "-m", f"u:{user.pw_name}:x", str(folder)], check=True)
+    return user
+
+
+def user_folder(prefix: str) -> Path:
+    """A new folder the ordinary user owns (remove it with :func:`remove_folder`)."""
+    user = ordinary_user()
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chown(path, user.pw_uid, user.pw_gid)
+    return path
+
+
+def give_to_user(path: Path) -> None:
+    """chown a tree to the ordinary user (what root made for it)."""
+    user = ordinary_user()
+    for root, dirs, files in os.walk(path):
+        for name in [*dirs, *files]:
+            os.chown(os.path.join(root, name), user.pw_uid, user.pw_gid, follow_symlinks=False)
+    os.chown(path, user.pw_uid, user.pw_gid)
+
+
+def remove_folder(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def run_as_user(code: str, *, timeout: float = 900) -> dict:
+    """Run Python ``code`` as the ordinary user (this project's interpreter, the
+    project on its path, a clean environment); the JSON object it printed last."""
+    user = ordinary_user()
+    env = {"HOME": user.pw_dir, "PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin",
+           "LANG": "C.UTF-8", "PYTHONPATH": str(PROJECT_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    cmd = ["runuser", "-u", user.pw_name, "--", "env", "-i",
+           *[f"{k}={v}" for k, v in env.items()], sys.executable, "-c", code]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          cwd=user.pw_dir)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        pytest.fail(f"as {user.pw_name}: exit {done.returncode}\n{done.stdout[-3000:]}\n"
+                    f"{done.stderr[-5000:]}", pytrace=False)
+    return json.loads(lines[-1])
+
+
+def user_processes() -> list[int]:
+    """The ordinary user's processes still running."""
+    from grader.autograde.slots import uid_processes
+
+    return uid_processes(ordinary_user().pw_uid)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
@@ -23,7 +24,15 @@ from grader.autograde.sandbox import Sandbox, SandboxUnavailable
 from grader.autograde.slots import remove_specials, uid_processes
 from grader.course.directory import Course
 from grader.course.paths import PROJECT_ROOT
-from tests.grader.sandbox_support import require_bwrap
+from tests.grader.sandbox_support import (
+    MODES,
+    give_to_user,
+    ordinary_user,
+    remove_folder,
+    require_bwrap,
+    run_as_user,
+    user_folder,
+)
 
 PROBE_READ = """import json, importlib
 out = {}
@@ -78,10 +87,29 @@ def _json(cell) -> dict:
     return json.loads(text.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="module")
-def probed(tmp_path_factory):
-    require_bwrap()
-    root = tmp_path_factory.mktemp("sbx") / "course"
+#: The probe run as the ordinary user (user mode): the notebook and the folder from
+#: argv-like constants; prints what the test needs as one JSON line.
+RUN_AS_USER = """import json, os
+import nbformat
+from traitlets.config import Config
+from grader.autograde.preprocessors.safe_execute import SafeExecute
+from grader.autograde.slots import uid_processes
+nb = nbformat.read(NB, as_version=4)
+cfg = Config()
+cfg.Execute.timeout = 60
+pp = SafeExecute(config=cfg)
+nb, resources = pp.preprocess(nb, {"metadata": {"path": FOLDER}})
+print(json.dumps({"cells": [nbformat.writes(nb)], "faults": resources["lab_faults"],
+                  "uid": pp.session.uid, "mode": pp.session.sandbox.resolved_mode(),
+                  "scratch": bool(pp.session.scratch and pp.session.scratch.staged),
+                  "left": [open(f"/proc/{p}/cmdline").read().replace(chr(0), " ")
+                           for p in uid_processes(os.getuid()) if p != os.getpid()
+                           and open(f"/proc/{p}/stat").read().rsplit(")")[-1].split()[0] != "Z"]}))"""
+
+
+def _course_tree(base: Path) -> dict:
+    """A course with a gradebook, a secret, a source notebook and two students."""
+    root = base / "course"
     mine = root / "autograded" / "alice" / "lesson"
     theirs = root / "autograded" / "bob" / "lesson"
     mine.mkdir(parents=True)
@@ -91,6 +119,21 @@ def probed(tmp_path_factory):
     (root / "source").mkdir()
     (root / "source" / "hidden.ipynb").write_text("{}")
     (theirs / "answer.txt").write_text("bob's answer")
+    return {"root": root, "mine": mine, "theirs": theirs}
+
+
+@pytest.fixture(scope="module", params=MODES)
+def probed(request, tmp_path_factory):
+    """The probe notebook graded in each mode: as root (root mode), and as an ordinary
+    user who owns the course, the secret and both students' folders (user mode: only
+    the mounts keep them from the kernel, not file permissions)."""
+    require_bwrap()
+    mode = request.param
+    base = tmp_path_factory.mktemp("sbx") if mode == "root" else user_folder("lab-sbx-")
+    if mode == "user":
+        request.addfinalizer(lambda: remove_folder(base))
+    tree = _course_tree(base)
+    root, mine, theirs = tree["root"], tree["mine"], tree["theirs"]
     secret_paths = [str(root / "gradebook.db"), str(root / ".lab_secret"),
                     str(root / "source" / "hidden.ipynb"), str(theirs / "answer.txt"),
                     str(PROJECT_ROOT / "grader" / "sandbox.py"),
@@ -110,10 +153,19 @@ def probed(tmp_path_factory):
         new_code_cell(PROBE_PROCS),
     ])
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    cfg = Config()
-    cfg.Execute.timeout = 60
-    pp = SafeExecute(config=cfg)
-    nb, resources = pp.preprocess(nb, {"metadata": {"path": str(mine)}})
+    if mode == "root":
+        cfg = Config()
+        cfg.Execute.timeout = 60
+        pp = SafeExecute(config=cfg)
+        nb, resources = pp.preprocess(nb, {"metadata": {"path": str(mine)}})
+        run = {"faults": resources["lab_faults"], "uid": pp.session.uid, "mode": "root",
+               "scratch": pp.session.scratch.staged, "left": uid_processes(pp.session.uid)}
+    else:
+        nbformat.write(nb, str(base / "probe.ipynb"))
+        give_to_user(base)
+        run = run_as_user(RUN_AS_USER.replace("NB", repr(str(base / "probe.ipynb")))
+                          .replace("FOLDER", repr(str(mine))))
+        nb = nbformat.reads(run.pop("cells")[0], as_version=4)
     try:
         listener.accept()[0].close()
         reached = True
@@ -121,9 +173,9 @@ def probed(tmp_path_factory):
         reached = False
     listener.close()
     results = [_json(c) for c in nb.cells]
-    return {"root": root, "mine": mine, "theirs": theirs, "results": results, "reached": reached,
-            "faults": resources["lab_faults"], "secret_paths": secret_paths, "outside": outside,
-            "inside": inside, "uid": pp.session.uid}
+    owner = os.getuid() if mode == "root" else ordinary_user().pw_uid
+    return {**tree, **run, "results": results, "reached": reached, "owner": owner,
+            "secret_paths": secret_paths, "outside": outside, "inside": inside}
 
 
 def test_kernel_cannot_read_the_course_the_project_or_other_students(probed):
@@ -144,7 +196,8 @@ def test_kernel_writes_only_its_folder_and_private_tmp(probed):
     assert (probed["theirs"] / "answer.txt").read_text() == "bob's answer"
     assert (probed["root"] / "gradebook.db").read_text() == "the gradebook"
     mine = probed["mine"] / "mine.txt"
-    assert mine.stat().st_uid == os.getuid()  # given back to the grader
+    assert mine.stat().st_uid == probed["owner"]  # given back to the grader
+    assert probed["scratch"], "the folder was not staged on a size-limited tmpfs"
 
 
 def test_kernel_has_no_network(probed):
@@ -155,14 +208,19 @@ def test_kernel_has_no_network(probed):
 
 
 def test_kernel_runs_unprivileged_and_leaves_no_process(probed):
-    """The kernel runs as the slot's uid in the student's folder, without the grader's
-    environment; the processes it left behind are killed and reported as one fault."""
+    """The kernel runs as the slot's uid (user mode: the grader's own, in a user
+    namespace of its own) in the student's folder, without the grader's environment;
+    the processes it left behind are killed and reported as one fault, and nothing of
+    the sandbox (user mode: nor the scratch's helper) is left once grading returns."""
     info = probed["results"][3]
-    assert info["uid"] == probed["uid"] and info["uid"] >= Sandbox().uid_base
+    if probed["mode"] == "root":
+        assert info["uid"] == probed["uid"] and info["uid"] >= Sandbox().uid_base
+    else:
+        assert info["uid"] == probed["uid"] == probed["owner"] != 0
     assert info["cwd"] == str(probed["mine"])
     assert "JPY_PARENT_PID" not in info["env"]
     assert not any(k.startswith(("LAB", "PRETRAINING")) for k in info["env"])
-    assert uid_processes(probed["uid"]) == []
+    assert probed["left"] == []
     # The probe cell left exactly two processes behind (a detached `sleep` and a forked
     # child in its own session): both are killed and named, and nothing else is a fault.
     assert probed["faults"] == [
