@@ -34,6 +34,16 @@ so the kernel and everything it starts:
 * dies with its grader: a new pid namespace, ``--die-with-parent``, and every
   process of the slot's uid is killed when the notebook ends (:mod:`grader.autograde.slots`).
 
+That is the *root* mode (``Sandbox.mode``; ``auto`` picks it when the grader runs as
+root). For an ordinary user the *user* mode (:mod:`grader.autograde.userns`) adds
+``--unshare-user --disable-userns --new-session --remount-ro /`` and drops ``setpriv``:
+the kernel runs as the grader's uid mapped into a user namespace of its own, without
+capabilities; the same mounts keep the course, the project and other students out
+(they are not there, whatever the uid could read); its processes are counted and
+killed through its pid namespace; its folder's tmpfs is mounted in a helper's user
+namespace, and the sandbox starts there (``nsenter``). No memory cgroup unless one is
+writable: memory is then bounded per process only.
+
 Where bubblewrap or namespaces are not available, :meth:`Sandbox.probe` says why,
 and grading refuses unless the instructor opts out explicitly
 (``Sandbox.unsafe_no_sandbox``, the CLI's ``--unsafe-no-sandbox``).
