@@ -124,7 +124,8 @@ def cmd_autograde(args: argparse.Namespace) -> int:
             tqdm.write(f"{o.lesson} {o.student}: {state} ({o.seconds:.1f} s){faults}{notes}")
 
     outcomes = run_batch(_course(args), args.student, args.lesson, workers=args.workers,
-                         force=args.force, unsafe_no_sandbox=args.unsafe_no_sandbox,
+                         scheduler=args.scheduler, force=args.force,
+                         unsafe_no_sandbox=args.unsafe_no_sandbox,
                          progress=progress, show_bar=not args.no_progress,
                          warn=lambda m: print(m, file=sys.stderr))
     if not outcomes:
@@ -270,6 +271,11 @@ def _add_autograde(sub: argparse._SubParsersAction) -> None:
     _filters(p)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="worker processes grading in parallel (default: the number of cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on a Dask cluster: its scheduler's address (tcp://host:8786), "
+                   "or 'local' to start one of --workers processes here; every worker needs "
+                   "the course folder at the same path (a shared file system), the same "
+                   "environment and bubblewrap (README: Grading on a cluster)")
     p.add_argument("--force", action="store_true", help="regrade submissions already graded")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-q", "--quiet", action="store_true", help="no line per submission")

@@ -27,6 +27,10 @@ are :mod:`grader.autograde.ledger`)
   ``lab_verdicts/<lesson>/<student>.json`` last, with a digest of the submission.
   Grades are per (submission, cell) rows that are overwritten, never added, so a
   submission merged twice is counted once.
+* **Engines.** The local pool of this module, or a Dask cluster (``scheduler``,
+  :mod:`grader.autograde.dask_engine`): either only grades; each result goes to the
+  parent's :class:`~grader.autograde.tally.Tally`, which merges it (or records the error)
+  and counts each submission once, by (student, lesson).
 * **Resume.** The verdict log is the commit marker: a rerun skips a submission
   whose log exists with the same digest and whose autograded folder is there, and
   grades the rest (``force=True`` regrades everything). A grader killed at any point
@@ -50,26 +54,18 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import Any
 
-from tqdm import tqdm
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..course.directory import Course
 from ..course.paths import CONFIG_FILE
-from .ledger import (
-    WORK_DIR,
-    batch_submissions,
-    is_done,
-    merge,
-    record_error,
-    submission_digest,
-)
+from .ledger import WORK_DIR, batch_submissions, is_done, submission_digest
 from .preprocessors.safe_execute import SafeExecute
 from .sandbox import Sandbox, SandboxUnavailable
+from .tally import BatchError, Outcome, Tally
 from .worker import worker_main
 
 __all__ = ["WORK_DIR", "BatchError", "Outcome", "check_sandbox", "course_lock", "run_batch"]
@@ -77,27 +73,6 @@ __all__ = ["WORK_DIR", "BatchError", "Outcome", "check_sandbox", "course_lock", 
 LOCK_FILE = ".lab_autograde.lock"
 #: Seconds a worker may spend on one submission beyond SafeExecute.notebook_timeout.
 HARD_MARGIN_S = 300
-
-
-class BatchError(RuntimeError):
-    """The batch cannot run (sandbox unavailable, another grader running, ...)."""
-
-
-@dataclass
-class Outcome:
-    """What happened to one submission (also what the CLI's progress prints)."""
-
-    student: str
-    lesson: str
-    ok: bool
-    seconds: float
-    score: float | None = None
-    max_score: float | None = None
-    error: str | None = None
-    faults: list[str] = field(default_factory=list)
-    #: harmless remarks on the submission (a renamed notebook, ignored files)
-    notes: list[str] = field(default_factory=list)
-    skipped: bool = False
 
 
 # --- the parent's side ---------------------------------------------------------------------
@@ -160,12 +135,15 @@ def check_sandbox(course: Course, unsafe_no_sandbox: bool = False,
 
 
 def run_batch(course: Course, students: Sequence[str] = (), lessons: Sequence[str] = (), *,
-              workers: int | None = None, force: bool = False, unsafe_no_sandbox: bool = False,
+              workers: int | None = None, scheduler: str | None = None, force: bool = False,
+              unsafe_no_sandbox: bool = False,
               progress: Callable[[Outcome], None] | None = None, show_bar: bool = False,
               warn: Callable[[str], None] | None = None,
               hard_limit_s: float | None = None) -> list[Outcome]:
     """Autograde the course's submissions (see the module docstring); the outcomes,
-    skipped ones included (``Outcome.skipped``)."""
+    skipped ones included (``Outcome.skipped``). With ``scheduler`` (a Dask scheduler's
+    address, or ``"local"`` to start one with ``workers`` processes), a Dask cluster grades
+    them (:mod:`grader.autograde.dask_engine`); the merge and resume are the same."""
     course.require()
     workers = max(1, workers or os.cpu_count() or 1)
     with course_lock(course):
@@ -176,13 +154,22 @@ def run_batch(course: Course, students: Sequence[str] = (), lessons: Sequence[st
         outcomes = [Outcome(s, lesson, True, 0.0, skipped=True) for s, lesson in done]
         if not todo:
             return outcomes
-        check_sandbox(course, unsafe_no_sandbox, warn)
+        if scheduler is None or unsafe_no_sandbox:  # a Dask cluster's workers probe their own
+            check_sandbox(course, unsafe_no_sandbox, warn)
         _fresh_work_dir(course)
         cfg = _course_config(course)
         hard = hard_limit_s or (SafeExecute(config=cfg).notebook_timeout + HARD_MARGIN_S)
-        pool = _Pool(course, todo, digests, min(workers, len(todo)),
-                     _overrides(cfg, workers, unsafe_no_sandbox), hard)
-        outcomes += pool.run(progress, show_bar)
+        with Tally(course, todo, digests, progress, show_bar) as tally:
+            if scheduler is None:
+                _Pool(tally, min(workers, len(todo)),
+                      _overrides(cfg, workers, unsafe_no_sandbox), hard).run()
+            else:
+                from .dask_engine import grade_on_dask  # imports dask only when asked for
+
+                grade_on_dask(tally, scheduler, workers, _overrides(cfg, 0, unsafe_no_sandbox),
+                              hard, auto_threads=not cfg.get("Sandbox", {}).get("threads"),
+                              warn=warn)
+        outcomes += tally.outcomes
         # Kept when the batch stops on an error (the workers' logs are there); the next
         # run clears it.
         shutil.rmtree(course.root / WORK_DIR, ignore_errors=True)
@@ -207,11 +194,12 @@ def _fresh_work_dir(course: Course) -> None:
 
 
 def _overrides(cfg: Config, workers: int, unsafe_no_sandbox: bool) -> dict[str, dict[str, Any]]:
-    """Settings the workers apply over the course's configuration."""
+    """Settings the workers apply over the course's configuration (with ``workers`` 0,
+    the kernels' threads are left to the engine)."""
     overrides: dict[str, dict[str, Any]] = {}
     if unsafe_no_sandbox:
         overrides.setdefault("Sandbox", {})["unsafe_no_sandbox"] = True
-    if not cfg.get("Sandbox", {}).get("threads"):
+    if workers and not cfg.get("Sandbox", {}).get("threads"):
         overrides.setdefault("Sandbox", {})["threads"] = max(1, (os.cpu_count() or 1) // workers)
     return overrides
 
@@ -219,30 +207,25 @@ def _overrides(cfg: Config, workers: int, unsafe_no_sandbox: bool) -> dict[str, 
 class _Pool:
     """The worker processes of one batch and the submissions left to give them; a
     worker that dies or overruns ``hard`` seconds is replaced and its submission
-    graded once more as a substitute, then recorded as an error."""
+    graded once more as a substitute, then recorded as an error. Results go to the
+    batch's :class:`~grader.autograde.tally.Tally`."""
 
-    def __init__(self, course: Course, todo: list[tuple[str, str]],
-                 digests: dict[tuple[str, str], str], workers: int,
-                 overrides: dict[str, dict[str, Any]], hard: float) -> None:
-        self.course, self.todo, self.digests, self.hard = course, todo, digests, hard
+    def __init__(self, tally: Tally, workers: int, overrides: dict[str, dict[str, Any]],
+                 hard: float) -> None:
+        self.tally, self.course, self.hard = tally, tally.course, hard
         self.ctx = mp.get_context("spawn")
-        self.args = (str(course.root), str(course.root / WORK_DIR), overrides)
-        self.queue: list[tuple[str, str, str | None]] = [(s, lesson, None) for s, lesson in todo]
+        self.args = (str(self.course.root), str(self.course.root / WORK_DIR), overrides)
+        self.queue: list[tuple[str, str, str | None]] = [(s, lesson, None)
+                                                         for s, lesson in tally.todo]
         self.retried: set[tuple[str, str]] = set()
         self.workers = workers
-        self.deaths = self.failing = 0
-        self.outcomes: list[Outcome] = []
-        self.progress: Callable[[Outcome], None] | None = None
-        self.bar: Any = None
+        self.deaths = 0
 
-    def run(self, progress: Callable[[Outcome], None] | None, show_bar: bool) -> list[Outcome]:
-        """Grade every submission; the outcomes in the order they finished."""
-        self.progress = progress
-        self.bar = tqdm(total=len(self.todo), unit="sub", disable=not show_bar,
-                        dynamic_ncols=True, desc="autograde")
+    def run(self) -> None:
+        """Grade every submission of the tally."""
         pool = [_Worker(self.ctx, self.args) for _ in range(self.workers)]
         try:
-            while len(self.outcomes) < len(self.todo):
+            while not self.tally.done:
                 for w in pool:
                     self._dispatch(w)
                 ready = wait([w.conn for w in pool] + [w.process.sentinel for w in pool], timeout=5)
@@ -252,10 +235,8 @@ class _Pool:
                         self._lose(w, lost)
                         pool[i] = _Worker(self.ctx, self.args)
         finally:
-            self.bar.close()
             for w in pool:
                 w.stop(kill=w.task is not None)
-        return self.outcomes
 
     def _dispatch(self, w: _Worker) -> None:
         """Give an idle, ready worker the next submission."""
@@ -276,7 +257,7 @@ class _Pool:
                 w.ready = True
             elif kind == "done":
                 w.task = None
-                self._finish(_merge_result(self.course, payload, self.digests))
+                self.tally.merged(payload)
             elif not w.process.is_alive():
                 return f"the grading process died (exit code {w.process.exitcode})"
         if w.task is not None and time.monotonic() - w.started > self.hard:
@@ -286,7 +267,7 @@ class _Pool:
     def _lose(self, w: _Worker, lost: str) -> None:
         """Stop a lost worker; its submission is queued again once, then an error."""
         self.deaths += 1
-        if self.deaths > 2 * self.workers + len(self.todo):
+        if self.deaths > 2 * self.workers + len(self.tally.todo):
             raise BatchError(f"grading processes keep dying ({lost}); see "
                              f"{self.course.root / WORK_DIR}/worker-*.log")
         task = w.task
@@ -295,37 +276,7 @@ class _Pool:
             return
         key = (task[0], task[1])
         if key in self.retried:
-            record_error(self.course, key[0], key[1], lost, self.digests[key])
-            self._finish(Outcome(key[0], key[1], False, self.hard, error=lost))
+            self.tally.failed(key[0], key[1], lost, self.hard)
         else:
             self.retried.add(key)
             self.queue.insert(0, (key[0], key[1], lost))
-
-    def _finish(self, o: Outcome) -> None:
-        """Count a finished submission and show it."""
-        self.outcomes.append(o)
-        self.failing += not o.ok or bool(o.faults)
-        self.bar.update(1)
-        self.bar.set_postfix(failing=self.failing, left=len(self.todo) - len(self.outcomes))
-        if self.progress is not None:
-            self.progress(o)
-
-
-def _merge_result(course: Course, result: dict[str, Any],
-                  digests: dict[tuple[str, str], str]) -> Outcome:
-    """Merge a worker's result into the course; its outcome (an error if it failed)."""
-    student, lesson = result["student"], result["lesson"]
-    if not result.get("ok"):
-        reason = result.get("error") or "autograde failed"
-        record_error(course, student, lesson, reason, digests.get((student, lesson), ""))
-        return Outcome(student, lesson, False, result.get("seconds", 0.0), error=reason)
-    try:
-        merge(course, result)
-    except Exception as exc:  # noqa: BLE001 - one bad merge must not stop the batch
-        reason = f"merging into the gradebook failed: {type(exc).__name__}: {exc}"
-        record_error(course, student, lesson, reason, digests.get((student, lesson), ""))
-        return Outcome(student, lesson, False, result.get("seconds", 0.0), error=reason)
-    g = result["grades"]
-    return Outcome(student, lesson, True, result["seconds"], g["score"], g["max_score"],
-                   faults=list(result["log"].get("faults", [])),
-                   notes=list(result["log"].get("notes", [])))
