@@ -7,7 +7,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench bench-grading bench-parallel sandbox-tools venv author clean
+.PHONY: demo test test-fast lint bench bench-grading bench-parallel sandbox-tools browser-tools \
+        venv author student instructor clean
 
 venv: $(STAMP)
 
@@ -31,6 +32,30 @@ sandbox-tools:
 	  exit 1; \
 	fi
 
+# The browser tests (tests/browser/) drive Debian's Chromium with Playwright, pointed at
+# /usr/bin/chromium: Playwright's own browser download cannot work here and is never used.
+# Installed here when missing and we are root.
+browser-tools:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium (the browser tests' browser)"; \
+	  apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; \
+	else \
+	  echo "The browser tests need Chromium at /usr/bin/chromium, which is not installed."; \
+	  echo "Install it as root: apt-get install chromium (Debian), or skip them: pytest -m 'not browser'."; \
+	  exit 1; \
+	fi
+
+# JupyterLab on the lessons with the student's nbgrader tools only (Validate; Assignments
+# given an exchange: PRETRAINING_LAB_EXCHANGE=DIR or LAB_ARGS="--exchange DIR"), and the
+# instructor's counterpart from the course folder, with Formgrader (grader/classroom.py).
+LAB_ARGS ?=
+student: $(STAMP)
+	$(PY) -m grader.classroom student $(LAB_ARGS)
+
+instructor: $(STAMP)
+	$(PY) -m grader.classroom instructor $(LAB_ARGS)
+
 # Instructors author in place: solutions/<lesson>/ gets git-ignored links to the
 # released labkit/, blocks/ and fixtures.pt, so its notebook runs in JupyterLab.
 author: $(STAMP)
@@ -39,7 +64,7 @@ author: $(STAMP)
 demo: $(STAMP) sandbox-tools author
 	$(VENV)/bin/pretraining-lab demo
 
-test: $(STAMP) sandbox-tools author
+test: $(STAMP) sandbox-tools browser-tools author
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2
 
