@@ -7,6 +7,10 @@ Each fault ends or degrades only its own notebook, with its reason in the verdic
 log, the report and the feedback; each trick scores no more than the stubs it
 started from (0); the instructor's files are untouched; no sandbox process is left;
 nothing reached the network.
+
+Both modes of the sandbox: as root (root mode), and as an ordinary user who owns the
+course (user mode: ``pretraining-lab autograde`` as a cluster job or a JupyterHub
+account would run it, see ``tests.grader.sandbox_support``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hashlib
 import json
 import socket
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -29,7 +34,15 @@ from grader.course.samples import notebook_cells
 from grader.demo import prepare
 from grader.report import report
 from tests.grader.data import bank, dev_lesson
-from tests.grader.sandbox_support import require_bwrap
+from tests.grader.sandbox_support import (
+    MODES,
+    give_to_user,
+    remove_folder,
+    require_bwrap,
+    run_as_user,
+    user_folder,
+    user_processes,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -64,6 +77,15 @@ def leftovers() -> dict[int, list[int]]:
     return left
 
 
+def _zombie(pid: int) -> bool:
+    """Dead, not yet reaped (a sandbox's init whose parent was killed waits for the
+    machine's init to reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def digest_tree(*roots: Path) -> dict[str, str]:
     out = {}
     for root in roots:
@@ -73,10 +95,21 @@ def digest_tree(*roots: Path) -> dict[str, str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+#: The batch run as the ordinary user (user mode); prints the outcomes as JSON.
+RUN_AS_USER = """import json
+from grader.autograde.batch import run_batch
+from grader.course.directory import Course
+out = run_batch(Course(ROOT), workers=2)
+print(json.dumps([{"student": o.student, "ok": o.ok, "error": o.error} for o in out]))"""
+
+
+@pytest.fixture(scope="module", params=MODES)
+def graded(request, tmp_path_factory):
     require_bwrap()
-    base = tmp_path_factory.mktemp("safe")
+    mode = request.param
+    base = tmp_path_factory.mktemp("safe") if mode == "root" else user_folder("lab-safe-")
+    if mode == "user":
+        request.addfinalizer(lambda: remove_folder(base))
     solutions = base / "solutions"
     dev_lesson.write(solutions)
     course, samples = prepare(base / "course", [LESSON], solutions_dir=solutions,
@@ -100,7 +133,12 @@ def graded(tmp_path_factory):
         case.write(course.submitted / case.student / LESSON)
     protected = digest_tree(course.source, course.release_dir, course.submitted, course.secret_path,
                             course.config_path, solutions)
-    outcomes = run_batch(course, workers=2)
+    if mode == "root":
+        outcomes = run_batch(course, workers=2)
+    else:
+        give_to_user(base)
+        outcomes = [SimpleNamespace(**o) for o in
+                    run_as_user(RUN_AS_USER.replace("ROOT", repr(str(course.root))), timeout=1800)]
     try:
         conn, _ = listener.accept()
         conn.close()
@@ -108,7 +146,7 @@ def graded(tmp_path_factory):
     except BlockingIOError:
         reached = False
     listener.close()
-    return course, samples, cases, outcomes, protected, solutions, reached
+    return course, samples, cases, outcomes, protected, solutions, (reached, mode)
 
 
 def test_every_submission_is_graded(graded):
@@ -201,12 +239,15 @@ def test_tricks_score_no_more_than_the_stubs(graded):
 
 
 def test_instructor_files_untouched_and_nothing_left_running(graded):
-    course, _, _, _, protected, solutions, reached = graded
+    course, _, _, _, protected, solutions, (reached, mode) = graded
     assert digest_tree(course.source, course.release_dir, course.submitted, course.secret_path,
                        course.config_path, solutions) == protected
     assert not (PROJECT_ROOT / "solutions" / "evil.txt").exists()
     assert not reached, "a sandboxed kernel connected to the grader's loopback"
-    assert leftovers() == {}
+    if mode == "root":
+        assert leftovers() == {}
+    else:  # every process of the ordinary user's kernels (and scratch helpers) is gone
+        assert [p for p in user_processes() if not _zombie(p)] == []
     assert not (course.root / ".lab_work").exists()
     autograded = course.autograded / "trick-write-files" / LESSON
     assert not any(p.is_symlink() for p in autograded.rglob("*"))
