@@ -231,7 +231,8 @@ class Sandbox(Configurable):
         args = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                 "--unshare-cgroup-try", "--die-with-parent", "--hostname", "sandbox"]
         if self.resolved_mode() == "user":
-            args += ["--unshare-user", "--disable-userns", "--new-session"]
+            # (--cap-drop: bwrap started by root would otherwise keep them in the namespace)
+            args += ["--unshare-user", "--disable-userns", "--new-session", "--cap-drop", "ALL"]
         args += self._mount_args(folder, source, run_dir)
         if self.resolved_mode() == "user":
             args += ["--remount-ro", "/"]  # the skeleton's folders are the kernel's own there

@@ -36,12 +36,12 @@ from pathlib import Path
 
 #: The helper: enters a new user and mount namespace (the grader's uid mapped to
 #: itself), then mounts tmpfs folders on request ("mount PATH SIZE" on stdin, one a
-#: line; answers "ok" or the error) until its stdin closes. It keeps its capabilities
-#: in that namespace because it never execs.
+#: line; answers "ok" or the error) until its stdin closes, which happens when the
+#: grader closes it or dies (no PR_SET_PDEATHSIG: that fires when the *thread* that
+#: started it ends). It keeps its capabilities in that namespace because it never execs.
 HELPER = r"""
-import ctypes, os, signal, sys
+import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
-libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the grader
 def check(ret, what):
     if ret != 0:
         err = ctypes.get_errno()

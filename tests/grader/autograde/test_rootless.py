@@ -8,6 +8,7 @@ modes."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def test_user_mode_command_namespaces_without_setpriv(tmp_path):
                  "--unshare-net", "--die-with-parent", "--clearenv"):
         assert flag in cmd, flag
     assert cmd[cmd.index("--remount-ro") + 1] == "/"
+    assert cmd[cmd.index("--cap-drop") + 1] == "ALL"
     assert not any(Path(a).name == "setpriv" for a in cmd)
     assert any(a.startswith("--nproc=") for a in cmd) and any(a.startswith("--as=") for a in cmd)
     root = Sandbox(mode="root").command(["python"], folder=tmp_path, run_dir=tmp_path, uid=64100)
@@ -186,3 +188,15 @@ def test_python_roots_are_bound_read_only(tmp_path):
     cmd = Sandbox(mode="user").command(["python"], folder=tmp_path, run_dir=tmp_path, uid=0)
     ro = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--ro-bind"]
     assert sys.prefix in ro
+
+
+def test_user_mode_started_by_root_keeps_no_capabilities(tmp_path):
+    """Forced on a root grader, the user mode still gives the kernel no capability
+    (bubblewrap run by root would keep them in the namespace without --cap-drop)."""
+    require_bwrap()
+    status = "print(open('/proc/self/status').read())"
+    cmd = Sandbox(mode="user").command([sys.executable, "-c", status], folder=tmp_path,
+                                       run_dir=tmp_path, uid=0)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert "CapEff:\t0000000000000000" in done.stdout, done.stderr
+    assert "CapBnd:\t0000000000000000" in done.stdout
