@@ -85,7 +85,7 @@ def measure(base: Course, n: int, workers: int, label: str, root: Path,
     graded = sum(1 for s, lesson in pairs
                  if (course.autograded / s / lesson / f"{lesson}.ipynb").is_file())
     got = scores(course)
-    print(f"N={n:<3} {label:<40} wall {wall:7.1f} s  busy cpu {cpu:7.1f} s  "
+    print(f"N={n:<3} {label:<46} wall {wall:7.1f} s  busy cpu {cpu:7.1f} s  "
           f"{60 * n / wall:6.1f} submissions/min  ({graded}/{n} autograded)", flush=True)
     shutil.rmtree(course.root, ignore_errors=True)
     return wall, got

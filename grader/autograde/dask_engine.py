@@ -212,7 +212,8 @@ def _collect(tally: Tally, submit: Callable[[str, str, str | None], Any], hard: 
             try:
                 result = future.result()
             except KilledWorker as exc:
-                lost = (f"the Dask workers grading it died {exc.allowed_failures + 1} times "
+                n = exc.allowed_failures + 1
+                lost = (f"the Dask worker grading it died{f' {n} times' if n > 1 else ''} "
                         f"(killed, out of memory, or past the hard limit of {hard:.0f} s)")
                 if fallback is None:
                     again = submit(student, lesson, lost)

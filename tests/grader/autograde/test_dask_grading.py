@@ -217,3 +217,54 @@ def test_a_submission_is_counted_once(tmp_path):
     log = json.loads((course.verdicts / LESSON / "ana.json").read_text())
     assert log["status"] == "error" and log["reason"] == "the worker died"
     assert not (course.verdicts / LESSON / "zoe.json").exists()
+
+
+def _grade_or_die(student: str, lesson: str, fallback: str | None) -> dict:
+    """A stand-in for grade_task: ``bad`` always kills its worker process, ``flaky``
+    only when graded as submitted (not as a substitute)."""
+    if student == "bad" or (student == "flaky" and fallback is None):
+        os._exit(1)
+    return {"student": student, "lesson": lesson, "fallback": fallback}
+
+
+class _Recorder:
+    """What the engine hands to the batch's tally."""
+
+    def __init__(self, todo: list[tuple[str, str]]) -> None:
+        self.todo, self.results, self.failures = todo, [], []
+
+    def merged(self, result: dict) -> None:
+        self.results.append(result)
+
+    def failed(self, student: str, lesson: str, reason: str, seconds: float = 0.0) -> None:
+        self.failures.append((student, lesson, reason))
+
+
+@pytest.mark.slow
+def test_a_submission_that_kills_its_workers_is_substituted_then_an_error():
+    """``KilledWorker`` (the scheduler gave up on a task whose workers died): the
+    submission is submitted once more as a substitute, with the reason; if that kills
+    its worker too, it is counted as an error with the reason (the local pool's rule)."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from grader.autograde.dask_engine import _collect
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=50)
+    with cluster, Client(cluster) as client:
+        for student in ("flaky", "bad"):
+            tally, sent = _Recorder([(student, LESSON)]), []
+
+            def submit(s: str, lesson: str, fallback: str | None, sent=sent) -> object:
+                sent.append(fallback)
+                return client.submit(_grade_or_die, s, lesson, fallback, pure=False)
+
+            _collect(tally, submit, hard=60.0)
+            assert len(sent) == 2 and sent[0] is None and "died" in sent[1], student
+            if student == "flaky":
+                assert tally.results == [{"student": "flaky", "lesson": LESSON,
+                                          "fallback": sent[1]}] and not tally.failures
+            else:
+                assert tally.failures == [("bad", LESSON, sent[1])] and not tally.results
