@@ -85,9 +85,10 @@ class Scratch:
             scratch.run_dir.mkdir()
             return scratch
         inside = namespace.view(path)
+        (inside / "run").mkdir()  # first: a link to a live helper never dangles
         for name in ("run", "work"):
             (path / name).symlink_to(inside / name)
-        (inside / "run").mkdir()
+        clear_stale_links(uid)
         return cls(path, True, size, namespace)
 
     @property
@@ -168,6 +169,18 @@ def clear_stale(uid: int) -> int:
     stale = list(Path(tempfile.gettempdir()).glob(f"{PREFIX}{uid}-*"))
     for path in stale:
         Scratch(path, mounted=os.path.ismount(path), size=0).close()
+    return len(stale)
+
+
+def clear_stale_links(uid: int) -> int:
+    """Remove the user-mode scratch folders of ``uid`` whose helper is gone (a grader
+    killed mid-notebook leaves an empty folder and two links; its tmpfs went with the
+    helper); how many there were."""
+    stale = [p for p in Path(tempfile.gettempdir()).glob(f"{USER_PREFIX}{uid}-*")
+             if (p / "run").is_symlink() and not (p / "run").exists()]
+    for path in stale:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(path)
     return len(stale)
 
 

@@ -200,3 +200,17 @@ def test_user_mode_started_by_root_keeps_no_capabilities(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert "CapEff:\t0000000000000000" in done.stdout, done.stderr
     assert "CapBnd:\t0000000000000000" in done.stdout
+
+
+def test_a_killed_user_mode_graders_links_are_cleared(tmp_path, monkeypatch):
+    """A user-mode scratch whose helper is gone (its links dangle) is removed by the next
+    one of the same uid; one whose links still lead somewhere is left alone."""
+    from grader.autograde import scratch
+
+    monkeypatch.setattr(scratch.tempfile, "gettempdir", lambda: str(tmp_path))
+    dead, live = tmp_path / "lab-u-4242-dead", tmp_path / "lab-u-4242-live"
+    for path, target in ((dead, "/proc/999999999/root/nowhere"), (live, str(tmp_path))):
+        path.mkdir()
+        (path / "run").symlink_to(target)
+    assert scratch.clear_stale_links(4242) == 1
+    assert not dead.exists() and live.exists()
