@@ -3,7 +3,9 @@ what they see, Run All on the stubs, one answer typed in, Validate.
 
 Screenshots (build/screenshots/): ``student-run-all.png`` (the lesson after Run All on the
 stubs), ``student-answered.png`` (the answered exercise and its passing check),
-``student-validate.png`` (Validate's dialog).
+``student-validate.png`` (Validate's dialog, as nbgrader draws it: long lines scroll
+sideways), ``student-validate-wrapped.png`` (the same with the wrapping CSS a course-side fix
+would load: nothing cut).
 """
 
 from __future__ import annotations
@@ -109,6 +111,10 @@ def test_a_student_runs_all_answers_one_exercise_and_validates(student_lab, note
     assert f"labkit.check(\"{EXERCISE}\"" not in report, report[:2000]
     clipped = page.evaluate(nb.CLIPPED_JS)
     print("Validate dialog, elements scrolled sideways:", clipped)
+    page.add_style_tag(content=nb.WRAP_VALIDATION_CSS)
+    page.wait_for_timeout(300)
+    screenshot(page, "student-validate-wrapped")
+    assert page.evaluate(nb.CLIPPED_JS) == [], "the wrapping CSS leaves lines cut"
 
 
 #: Why a released lesson shows as modified on open: see test_a_lesson_opens_unmodified.
