@@ -49,6 +49,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from ..course.paths import CONFIG_FILE
 from .ledger import WORK_DIR
 from .sandbox import Sandbox, SandboxUnavailable
+from .slots import claim_uid
 from .tally import BatchError, Tally
 from .worker import grade_private
 
@@ -122,11 +123,28 @@ def probe_worker(course_root: str, work_root: str, unsafe: bool) -> dict[str, An
         info["error"] = (f"it does not see {work_root}/template.db: the course folder must be "
                          "on a file system the workers share, at the same path")
     elif not unsafe:
-        try:
-            Sandbox(config=PyFileConfigLoader(CONFIG_FILE, path=course_root).load_config()).probe()
-        except SandboxUnavailable as exc:
-            info["error"] = f"the sandbox cannot start there: {exc}"
+        info["error"] = _probe_sandbox(course_root)
     return info
+
+
+def _probe_sandbox(course_root: str, tries: int = 2) -> str | None:
+    """Why the sandbox cannot start on this worker, or None. In root mode the probe runs as
+    this process's own uid slot (the one its kernels will use), so that no other grader
+    on the node, claiming or clearing a uid, kills it midway; a failure is tried again."""
+    cfg = PyFileConfigLoader(CONFIG_FILE, path=course_root).load_config()
+    sandbox = Sandbox(config=cfg)
+    why = None
+    for _ in range(tries):
+        try:
+            if getattr(sandbox, "resolved_mode", lambda: "root")() == "root":
+                uid = claim_uid(sandbox.uid_base, sandbox.slots).uid
+                Sandbox(config=cfg, uid_base=uid).probe()
+            else:
+                sandbox.probe()
+            return None
+        except SandboxUnavailable as exc:
+            why = f"the sandbox cannot start there: {exc}"
+    return why
 
 
 # --- the parent's side --------------------------------------------------------------------
