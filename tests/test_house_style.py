@@ -15,7 +15,7 @@ MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 60
 #: Bottom to top: a module may import its own layer and the layers below it.
 LAYERS = ("reference", "grader.labkit", "grader.checks", "grader.course", "grader.autograde",
-          "grader.report grader.demo grader.cli")
+          "grader.report grader.demo grader.cli grader.classroom")
 
 
 def _files(pattern: str) -> list[Path]:

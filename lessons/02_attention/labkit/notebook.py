@@ -28,6 +28,13 @@ FIXTURES_FILE = "fixtures.pt"
 class CheckFailed(AssertionError):
     """A visible check failed; the message is the feedback."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: the feedback alone. The frames would
+        be the kit's own (``labkit/notebook.py``), never the student's code, and their long
+        lines are what nbgrader's Validate dialog clipped."""
+        first, *rest = str(self).splitlines() or [""]
+        return [f"{type(self).__name__}: {first}", *rest]
+
 
 @lru_cache(maxsize=4)
 def _load_fixtures(path: str) -> dict[str, Any]:

@@ -64,3 +64,5 @@ def test_run_all_on_a_fresh_lesson_reaches_the_last_cell(tmp_path) -> None:
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert errors and all(c.metadata.get("tags") for c in code
                           if any(o.output_type == "error" for o in c.outputs))
+    failed = [o for o in errors if o.ename == "CheckFailed"]
+    assert failed and not any("labkit" in line for o in failed for line in o.traceback)
