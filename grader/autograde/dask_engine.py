@@ -160,7 +160,7 @@ def grade_on_dask(tally: Tally, scheduler: str, workers: int,
     work.mkdir()
     shutil.copyfile(course.root / WORK_DIR / "template.db", work / "template.db")
     unsafe = bool(overrides.get("Sandbox", {}).get("unsafe_no_sandbox"))
-    with _client(scheduler, workers) as client:
+    with _client(scheduler, min(workers, len(tally.todo))) as client:
         threads = _check_workers(client, str(course.root), str(work), unsafe, warn)
 
         def submit(student: str, lesson: str, fallback: str | None) -> Any:
