@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench bench-grading bench-parallel sandbox-tools browser-tools \
+.PHONY: demo test test-fast lint bench bench-grading bench-parallel bench-dask sandbox-tools browser-tools \
         venv author student instructor clean
 
 venv: $(STAMP)
@@ -86,6 +86,11 @@ bench-grading: $(STAMP) sandbox-tools
 # Stock sequential `nbgrader autograde` against ours with 1 and 2 workers (sandbox on).
 bench-parallel: $(STAMP) sandbox-tools
 	$(PY) benchmarks/parallel_grading.py
+
+# Local worker processes against the Dask engine (--scheduler local, and a cluster
+# already running) on the same submissions.
+bench-dask: $(STAMP) sandbox-tools
+	$(PY) benchmarks/dask_grading.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
