@@ -22,11 +22,6 @@ CLIPPED_JS = """() => [...document.querySelectorAll('.jp-Dialog-content, .jp-Dia
   .map(e => ({tag: e.tagName, cls: e.className, scroll: e.scrollWidth, client: e.clientWidth,
               whiteSpace: getComputedStyle(e).whiteSpace}))"""
 
-#: Wrapping for nbgrader's Validate dialog, whose tracebacks are <pre> blocks (white-space:
-#: pre) that scroll sideways: what a course-side CSS fix would load (see the report).
-WRAP_VALIDATION_CSS = """.validation-failed pre, .validation-failed .jp-RenderedText pre {
-  white-space: pre-wrap; overflow-wrap: anywhere; }"""
-
 DIRTY_JS = """() => [...document.querySelectorAll('.lm-TabBar-tab.jp-mod-dirty')]
   .map(t => t.innerText.trim())"""
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,15 +26,26 @@ from .harness import Case, Harness, derive_seed, generator
 FIXTURES_FILE = "fixtures.pt"
 
 
+#: The widest line a failed check shows (nbgrader's Validate dialog fits about 110).
+WRAP = 96
+
+
 class CheckFailed(AssertionError):
     """A visible check failed; the message is the feedback."""
 
     def _render_traceback_(self) -> list[str]:
-        """What IPython shows instead of a traceback: the feedback alone. The frames would
-        be the kit's own (``labkit/notebook.py``), never the student's code, and their long
-        lines are what nbgrader's Validate dialog clipped."""
+        """What IPython shows instead of a traceback: the feedback alone, lines over
+        ``WRAP`` characters wrapped. The frames would be the kit's own
+        (``labkit/notebook.py``), never the student's code, and nbgrader's Validate dialog
+        clips long lines instead of wrapping them."""
         first, *rest = str(self).splitlines() or [""]
-        return [f"{type(self).__name__}: {first}", *rest]
+        out = []
+        for line in [f"{type(self).__name__}: {first}", *rest]:
+            lead = line[:len(line) - len(line.lstrip())]
+            out += textwrap.wrap(line.strip(), WRAP, initial_indent=lead,
+                                 subsequent_indent=lead + "    ", break_long_words=False,
+                                 break_on_hyphens=False) or [line]
+        return out
 
 
 @lru_cache(maxsize=4)
