@@ -12,8 +12,18 @@ from typing import Any
 
 import torch
 
-from ...harness import MUTATED_KEY, Case
-from ._common import IGNORE_INDEX, MASK_ID, PAD_ID, SPECIAL_IDS, _describe, _is_int_tensor, _pack
+from ...compare import Mistake, Verdict
+from ...harness import MUTATED_KEY, Case, Harness
+from ._common import (
+    IGNORE_INDEX,
+    MASK_ID,
+    PAD_ID,
+    SPECIAL_IDS,
+    _describe,
+    _is_int_tensor,
+    _pack,
+    random_verdict,
+)
 
 #: Another tokenizer's ids, BERT's uncased WordPiece layout ([PAD] 0, [UNK] 100, [CLS] 101,
 #: [SEP] 102, [MASK] 103), so that an answer writing the course's ids into its code shows.
@@ -216,3 +226,32 @@ def shares(x: torch.Tensor, y: torch.Tensor, selected: torch.Tensor) -> tuple[fl
     masked = int((selected & (y == MASK_ID)).sum())
     other = int((selected & (y != x) & (y != MASK_ID)).sum())
     return masked / n, other / n, 1 - (masked + other) / n
+
+
+class MaskingHarness(Harness):
+    """What span and whole-word masking share: the judge of a randomised masking function.
+    It reads the recorded calls, checks seeding and the labels, then hands the first call's
+    outputs to ``checks``, the exercise's own invariants and statistics."""
+
+    def judge(self, got: Mapping[str, Any], expected: Mapping[str, Any], mistakes: list[Mistake],
+              case: Case, *, hidden: bool) -> Verdict:
+        where = "a hidden case" if hidden else f"case '{case.name}'"
+        context = f"{self.name} on {where} ({case.describe})"
+        return random_verdict(None if "__error__" in got else self._problem(got, case), got, mistakes,
+                              self.hints, context)
+
+    def _problem(self, got: Mapping[str, Any], case: Case) -> tuple[str, str, str] | None:
+        x = case.inputs["input_ids"].long()
+        outs, found = read_calls(got, case, tuple(x.shape))
+        if found:
+            return found
+        found = seeded_problem(got, outs, x.numel())
+        if found:
+            return found
+        y, labels = outs["first"]
+        return labels_problem(x, y, labels, case) or self.checks(x, y, labels, case)
+
+    def checks(self, x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor, case: Case
+               ) -> tuple[str, str, str] | None:
+        """The exercise's own problem with the first call's (inputs, labels), or None."""
+        raise NotImplementedError

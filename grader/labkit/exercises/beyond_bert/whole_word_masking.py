@@ -13,32 +13,27 @@ rival (a word selected when any of its tokens is drawn; the default rate) names 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 import torch
 
-from ...compare import Mistake, Verdict
-from ...harness import Case, Harness
+from ...harness import Case
 from .. import register
 from ._common import (
     IGNORE_INDEX,
     LESSON,
     Z_BOUND,
     _seed,
-    random_verdict,
 )
 from ._common import _pack as _pack_ids
 from ._common import _sentences as _rows
 from ._masking import (
     COMMON_HINTS,
+    MaskingHarness,
     id_args,
     ids_of,
-    labels_problem,
     other_rows,
-    read_calls,
     record_calls,
-    seeded_problem,
     shares,
 )
 
@@ -81,7 +76,7 @@ def _word_ids(gen: torch.Generator, ids: torch.Tensor, specials: list[int]) -> t
 
 
 @register
-class WholeWordMaskingHarness(Harness):
+class WholeWordMaskingHarness(MaskingHarness):
     """``whole_word_masking(input_ids, word_ids, *, mask_token_id, vocab_size, special_ids,
     mlm_probability, mask_replace_prob, random_replace_prob, generator) -> (inputs, labels)``."""
 
@@ -129,23 +124,9 @@ class WholeWordMaskingHarness(Harness):
 
         return record_calls(candidate, inputs["input_ids"].long(), case, call)
 
-    def judge(self, got: Mapping[str, Any], expected: Mapping[str, Any], mistakes: list[Mistake],
-              case: Case, *, hidden: bool) -> Verdict:
-        where = "a hidden case" if hidden else f"case '{case.name}'"
-        context = f"whole_word_masking on {where} ({case.describe})"
-        return random_verdict(None if "__error__" in got else self._problem(got, case), got, mistakes,
-                              self.hints, context)
-
-    def _problem(self, got: Mapping[str, Any], case: Case) -> tuple[str, str, str] | None:
-        x = case.inputs["input_ids"].long()
-        outs, found = read_calls(got, case, tuple(x.shape))
-        if found:
-            return found
-        found = seeded_problem(got, outs, x.numel())
-        if found:
-            return found
-        y, labels = outs["first"]
-        return labels_problem(x, y, labels, case) or self._words(x, labels, case) \
+    def checks(self, x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor, case: Case
+               ) -> tuple[str, str, str] | None:
+        return self._words(x, labels, case) \
             or (self._statistics(x, y, labels, case) if case.args["stats"] else None)
 
     @staticmethod

@@ -21,13 +21,11 @@ measurement (40 hidden seeds of each statistics case, the reference against the 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 import torch
 
-from ...compare import Mistake, Verdict
-from ...harness import Case, Harness
+from ...harness import Case
 from .. import register
 from ._common import (
     IGNORE_INDEX,
@@ -36,19 +34,16 @@ from ._common import (
     SPECIAL_IDS,
     Z_BOUND,
     _seed,
-    random_verdict,
 )
 from ._common import _pack as _pack_ids
 from ._common import _sentences as _rows
 from ._masking import (
     COMMON_HINTS,
+    MaskingHarness,
     id_args,
     ids_of,
-    labels_problem,
     other_rows,
-    read_calls,
     record_calls,
-    seeded_problem,
     shares,
 )
 
@@ -92,7 +87,7 @@ def _runs(selected: torch.Tensor) -> list[tuple[int, int, int]]:
 
 
 @register
-class SpanMaskingHarness(Harness):
+class SpanMaskingHarness(MaskingHarness):
     """``span_masking(input_ids, *, mask_token_id, vocab_size, special_ids, mask_ratio, p, max_len,
     mask_replace_prob, random_replace_prob, generator) -> (inputs, labels)``."""
 
@@ -138,26 +133,11 @@ class SpanMaskingHarness(Harness):
 
         return record_calls(candidate, inputs["input_ids"].long(), case, call)
 
-    def judge(self, got: Mapping[str, Any], expected: Mapping[str, Any], mistakes: list[Mistake],
-              case: Case, *, hidden: bool) -> Verdict:
-        where = "a hidden case" if hidden else f"case '{case.name}'"
-        context = f"span_masking on {where} ({case.describe})"
-        return random_verdict(None if "__error__" in got else self._problem(got, case), got, mistakes,
-                              self.hints, context)
-
-    def _problem(self, got: Mapping[str, Any], case: Case) -> tuple[str, str, str] | None:
-        x = case.inputs["input_ids"].long()
-        outs, found = read_calls(got, case, tuple(x.shape))
-        if found:
-            return found
-        found = seeded_problem(got, outs, x.numel())
-        if found:
-            return found
-        y, labels = outs["first"]
+    def checks(self, x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor, case: Case
+               ) -> tuple[str, str, str] | None:
         if not case.args["stats"]:
-            return labels_problem(x, y, labels, case)
-        return labels_problem(x, y, labels, case) or self._budget(x, labels, case) \
-            or self._statistics(x, y, labels, case)
+            return None
+        return self._budget(x, labels, case) or self._statistics(x, y, labels, case)
 
     @staticmethod
     def _budget(x: torch.Tensor, labels: torch.Tensor, case: Case) -> tuple[str, str, str] | None:
