@@ -23,15 +23,16 @@ def _cell(grade_id: str | None = None, solution: bool = False, kind: str = "code
 
 
 def test_check_and_solution_cells_are_tagged_once() -> None:
-    """Check cells and solution cells get the tag, other cells do not; a second pass adds
-    nothing and keeps the cell's own tags."""
+    """Check, solution and display-only cells get the tag, other cells do not; a second pass
+    adds nothing and keeps the cell's own tags."""
     nb = new_notebook(cells=[_cell(), _cell("check_f"), _cell("ex_f", solution=True),
                              _cell("answer_q", solution=True), _cell("setup"),
-                             _cell("md", kind="markdown")])
+                             _cell("md", kind="markdown"), _cell()])
     nb.cells[1].metadata["tags"] = ["mine"]
-    assert tag_raising_cells(nb) == 3
+    nb.cells[6].metadata["tags"] = ["display-only"]
+    assert tag_raising_cells(nb) == 4
     assert [RAISES_TAG in c.metadata.get("tags", []) for c in nb.cells] == [
-        False, True, True, True, False, False]
+        False, True, True, True, False, False, True]
     assert nb.cells[1].metadata["tags"] == ["mine", RAISES_TAG]
     assert tag_raising_cells(nb) == 0
 
@@ -43,7 +44,7 @@ def test_released_lessons_carry_the_tag(lesson: str) -> None:
     nb = nbformat.read(str(LESSONS_DIR / lesson / f"{lesson}.ipynb"), as_version=4)
     cells = [c for c in nb.cells if may_raise(c)]
     assert cells, lesson
-    untagged = [c.metadata["nbgrader"]["grade_id"] for c in cells
+    untagged = [c.get("id") for c in cells
                 if RAISES_TAG not in c.metadata.get("tags", [])]
     assert not untagged
 
