@@ -22,6 +22,7 @@ from .blocks import copy_blocks
 from .config_files import write_course_config
 from .directory import Course
 from .display_cells import problems
+from .kernel_metadata import stamp_language_info
 from .kit import copy_kit
 from .lessons import SOLUTION_MODULES, available_lessons, lesson_blocks
 from .paths import (
@@ -62,7 +63,9 @@ def build_course(root: str | Path = DEFAULT_COURSE_DIR, lessons: Iterable[str] |
 def build_lesson_source(course: Course, lesson: str, solutions_dir: str | Path = SOLUTIONS_DIR
                         ) -> Path:
     """Write ``source/<lesson>/``: the source notebook (its check and solution cells tagged
-    so that Run All goes on past them, :mod:`grader.course.run_all`), any data files of the
+    so that Run All goes on past them, :mod:`grader.course.run_all`; the kernel's
+    ``language_info`` written so that it opens unmodified,
+    :mod:`grader.course.kernel_metadata`), any data files of the
     lesson, ``labkit/``, ``fixtures.pt`` and, if the lesson has them, ``blocks/``."""
 
     src = Path(solutions_dir) / lesson
@@ -72,7 +75,8 @@ def build_lesson_source(course: Course, lesson: str, solutions_dir: str | Path =
         shutil.rmtree(dest)
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*NOT_SHIPPED))
     notebook = nbformat.read(str(dest / f"{lesson}.ipynb"), as_version=4)
-    if tag_raising_cells(notebook):
+    tagged = tag_raising_cells(notebook)
+    if stamp_language_info(notebook) or tagged:
         nbformat.write(notebook, str(dest / f"{lesson}.ipynb"))
     copy_kit(lesson, dest / "labkit")
     write_lesson_fixtures(lesson, dest / FIXTURES_FILE)

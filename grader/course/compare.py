@@ -9,6 +9,8 @@ from typing import Any
 
 import torch
 
+from .kernel_metadata import portable_metadata
+
 
 def _files(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*")
@@ -16,7 +18,10 @@ def _files(root: Path) -> set[str]:
 
 
 def _notebook_json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The notebook as JSON, less the Python version of the machine that built it."""
+    content = json.loads(path.read_text(encoding="utf-8"))
+    content["metadata"] = portable_metadata(content.get("metadata", {}))
+    return content
 
 
 #: How far two fixtures' floats may be apart and still be the same fixture. The reference

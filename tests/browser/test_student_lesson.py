@@ -113,27 +113,10 @@ def test_a_student_runs_all_answers_one_exercise_and_validates(student_lab, note
     assert page.evaluate(nb.CLIPPED_JS) == [], "Validate's dialog cuts lines off"
 
 
-#: Why a released lesson shows as modified on open: see test_a_lesson_opens_unmodified.
-LANGUAGE_INFO_CAUSE = (
-    "JupyterLab writes the kernel's full language_info (Python's exact version among it) "
-    "into the notebook when the kernel connects; the released lessons hold only "
-    "{'name': 'python'}, so the notebook changes, before any edit")
-
-
-@pytest.mark.parametrize("language_info", [
-    pytest.param("as released", marks=pytest.mark.xfail(strict=True, reason=LANGUAGE_INFO_CAUSE)),
-    "this kernel's"])
-def test_a_lesson_opens_unmodified(student_lab, notebook, page, language_info):
-    """Opening a lesson, before any edit, leaves it unmodified (no dot on its tab): not as
-    released today; yes once its metadata holds the language_info the kernel reports
-    (what a release would have to write, for the Python the students run)."""
-    if language_info == "this kernel's":
-        from ipykernel.ipkernel import IPythonKernel
-
-        path = student_lab.root / notebook
-        content = json.loads(path.read_text())
-        content["metadata"]["language_info"] = IPythonKernel.language_info
-        path.write_text(json.dumps(content, indent=1))
+def test_a_lesson_opens_unmodified(student_lab, notebook, page):
+    """Opening a released lesson, before any edit, leaves it unmodified (no dot on its tab):
+    the build wrote the language_info the kernel reports (grader.course.kernel_metadata),
+    so JupyterLab has nothing to change when the kernel connects."""
     nb.open_notebook(page, student_lab, notebook)
     page.wait_for_timeout(1500)
     assert nb.cells(page) and page.evaluate(nb.DIRTY_JS) == []
