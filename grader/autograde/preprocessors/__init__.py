@@ -48,19 +48,46 @@ Autograde, per notebook (nbgrader runs two lists):
 ``GenerateFeedback.preprocessors``
     GetGrades -> :class:`StripHiddenTests` -> CSSHTMLHeaderPreprocessor: the feedback
     shows each verdict but no hidden-test code or inputs.
+
+Each class is imported when first used (``__getattr__`` below), so loading one step stays
+light: :class:`RequirePrivateCopy`, which Formgrader's Autograde button loads, imports
+neither torch nor the grader's checks.
 """
 
-from .base import LabPreprocessor
-from .drop_stray_metadata import DropStrayMetadata
-from .fault_notice import FaultNotice
-from .hidden_verdicts import HiddenVerdicts
-from .prepare_evidence import PrepareEvidence
-from .require_private_copy import RequirePrivateCopy
-from .rescue_stderr import RescueStderr
-from .restore_cell_flags import RestoreCellFlags
-from .safe_execute import SafeExecute
-from .skip_display_cells import SkipDisplayCells
-from .strip_hidden_tests import StripHiddenTests
+from __future__ import annotations
 
-__all__ = ["DropStrayMetadata", "FaultNotice", "HiddenVerdicts", "LabPreprocessor", "PrepareEvidence", "RequirePrivateCopy", "RescueStderr",
-           "RestoreCellFlags", "SafeExecute", "SkipDisplayCells", "StripHiddenTests"]
+from importlib import import_module
+from typing import Any
+
+#: Each class and the module that defines it. A class is imported when first asked for
+#: (PEP 562), so importing one step does not import the others: Formgrader's Autograde
+#: button imports RequirePrivateCopy without torch, which HiddenVerdicts and SafeExecute
+#: bring along.
+_MODULES = {
+    "DropStrayMetadata": "drop_stray_metadata",
+    "FaultNotice": "fault_notice",
+    "HiddenVerdicts": "hidden_verdicts",
+    "LabPreprocessor": "base",
+    "PrepareEvidence": "prepare_evidence",
+    "RequirePrivateCopy": "require_private_copy",
+    "RescueStderr": "rescue_stderr",
+    "RestoreCellFlags": "restore_cell_flags",
+    "SafeExecute": "safe_execute",
+    "SkipDisplayCells": "skip_display_cells",
+    "StripHiddenTests": "strip_hidden_tests",
+}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    """The class ``name``, imported from its module on first use."""
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_MODULES[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
