@@ -119,3 +119,13 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # verdict and the student's own code, never hidden-test code or hidden inputs.
 c.GenerateFeedback.preprocessors = [NBGRADER + "GetGrades", LAB + "StripHiddenTests",
                                      NBCONVERT + "CSSHTMLHeaderPreprocessor"]
+
+# --- math in the feedback and in Formgrader ---------------------------------------------
+# nbgrader's HTML templates leave $...$ to MathJax, loaded from a CDN: offline the formulas
+# show as raw TeX. MathToMathML turns the math of markdown cells into MathML, which browsers
+# render themselves. Set on the HTML exporter, it reaches both pages that make HTML:
+# GenerateFeedback's exporter (which runs this list first, then GenerateFeedback's own list
+# above: once per notebook) and Formgrader's submission view (its server creates
+# HTMLExporter(config=...) with this course's configuration). It imports neither torch nor
+# the grader's checks, so Formgrader's server stays light.
+c.HTMLExporter.preprocessors = [LAB + "MathToMathML"]

@@ -49,9 +49,14 @@ Autograde, per notebook (nbgrader runs two lists):
     GetGrades -> :class:`StripHiddenTests` -> CSSHTMLHeaderPreprocessor: the feedback
     shows each verdict but no hidden-test code or inputs.
 
+``HTMLExporter.preprocessors`` (the feedback's exporter and Formgrader's submission view)
+    :class:`MathToMathML` - the LaTeX math of markdown cells becomes MathML, which browsers
+    render without MathJax's CDN: the feedback and Formgrader show formulas offline. In
+    the feedback it runs once, before GenerateFeedback's own list.
+
 Each class is imported when first used (``__getattr__`` below), so loading one step stays
-light: :class:`RequirePrivateCopy`, which Formgrader's Autograde button loads, imports
-neither torch nor the grader's checks.
+light: :class:`MathToMathML` and :class:`RequirePrivateCopy`, which Formgrader's server
+may load, import neither torch nor the grader's checks.
 """
 
 from __future__ import annotations
@@ -60,14 +65,15 @@ from importlib import import_module
 from typing import Any
 
 #: Each class and the module that defines it. A class is imported when first asked for
-#: (PEP 562), so importing one step does not import the others: Formgrader's Autograde
-#: button imports RequirePrivateCopy without torch, which HiddenVerdicts and SafeExecute
-#: bring along.
+#: (PEP 562), so importing one step does not import the others: Formgrader's server
+#: imports MathToMathML (and the Autograde button RequirePrivateCopy) without torch,
+#: which HiddenVerdicts and SafeExecute bring along.
 _MODULES = {
     "DropStrayMetadata": "drop_stray_metadata",
     "FaultNotice": "fault_notice",
     "HiddenVerdicts": "hidden_verdicts",
     "LabPreprocessor": "base",
+    "MathToMathML": "math_to_mathml",
     "PrepareEvidence": "prepare_evidence",
     "RequirePrivateCopy": "require_private_copy",
     "RescueStderr": "rescue_stderr",
