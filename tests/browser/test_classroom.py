@@ -8,12 +8,16 @@ One test, in steps (each course build and autograde is too slow to repeat per te
    sends it back (answered on disk in between). Bob submits his stubs with nbgrader's command.
 2. The instructor collects, autogrades and releases feedback (``pretraining-lab``).
 3. The instructor's JupyterLab (``classroom instructor``): Formgrader lists both
-   submissions with their scores.
-4. Alice fetches her feedback in the panel; the feedback page renders her score and holds
-   no hidden test.
+   submissions with their scores; its view of Alice's submission shows the lesson's
+   formulas as MathML.
+4. Alice fetches her feedback in the panel; the feedback page renders her score, holds
+   no hidden test and shows the formulas as MathML.
+
+The browser reaches nothing but the local servers (MathJax's CDN included): the formulas
+render offline, as MathML the browser lays out itself.
 
 Screenshots (build/screenshots/): ``classroom-1-released.png``, ``classroom-1-submitted.png``,
-``classroom-3-formgrader.png``, ``classroom-4-feedback.png``.
+``classroom-3-formgrader.png``, ``classroom-3-submission.png``, ``classroom-4-feedback.png``.
 """
 
 from __future__ import annotations
@@ -110,6 +114,35 @@ def formgrader_scores(page, lab) -> str:
     return table.first.inner_text()
 
 
+def offline(page) -> None:
+    """Let the page reach the local servers only (no MathJax from a CDN)."""
+    page.route(re.compile(r"^(?!http://127\.0\.0\.1[:/])"), lambda route: route.abort())
+
+
+def assert_mathml_shown(page) -> None:
+    """The page's formulas are MathML elements the browser lays out as math (display math
+    as a block), with no TeX left for MathJax."""
+    page.locator("math").first.wait_for(timeout=30_000)
+    assert page.locator("math").count() >= 2
+    shown = page.evaluate("""() => {
+        const block = document.querySelector('math[display="block"]');
+        return [block.namespaceURI, getComputedStyle(block).display,
+                block.getBoundingClientRect().height > 0];
+    }""")
+    assert shown == ["http://www.w3.org/1998/Math/MathML", "block math", True], shown
+    assert "$" not in page.locator("body").inner_text()
+
+
+def formgrader_submission(page, lab, course: Course) -> None:
+    """Step 3, on: Formgrader's view of Alice's submission shows the formulas as MathML."""
+    with Gradebook(course.db_url, COURSE_ID) as gb:
+        submission = gb.find_submission_notebook(LESSON, LESSON, "alice").id
+    offline(page)
+    page.goto(lab.link(f"formgrader/submissions/{submission}/"))
+    assert_mathml_shown(page)
+    screenshot(page, "classroom-3-submission")
+
+
 def score_pattern(course: Course, student: str) -> str:
     """``score / maximum`` as nbgrader shows them (``4 / 4``, ``4.0 / 4.0``)."""
     with Gradebook(course.db_url, COURSE_ID) as gb:
@@ -121,6 +154,7 @@ def score_pattern(course: Course, student: str) -> str:
 
 def test_fetch_submit_grade_formgrader_and_feedback(classroom, labs, page, browser):
     course, exchange, base = classroom
+    offline(page)
     work = base / "alice-work"
     alice = JupyterLab(base / "alice", "student", "--exchange", str(exchange), "--student",
                        "alice", "--root", str(work))
@@ -144,6 +178,8 @@ def test_fetch_submit_grade_formgrader_and_feedback(classroom, labs, page, brows
             if len(cells := line.split("\t")) > 4}
     for student in ("alice", "bob"):  # the Score column: the gradebook's score / maximum
         assert re.fullmatch(score_pattern(course, student), rows[student][4]), (student, scores)
+    formgrader_submission(browser.new_page(viewport={"width": 1400, "height": 900}), instructor,
+                          course)
 
     open_assignments(page, alice)
     panel_button(page, "Fetch Feedback").click()
@@ -160,3 +196,4 @@ def test_fetch_submit_grade_formgrader_and_feedback(classroom, labs, page, brows
     html = page.content()
     assert re.search("Score: " + score_pattern(course, "alice"), page.locator("body").inner_text())
     assert "BEGIN HIDDEN TESTS" not in html and "labkit.record" not in html
+    assert_mathml_shown(page)

@@ -24,6 +24,7 @@ from grader.autograde.results import cell_scores
 from grader.course.directory import Course
 from grader.course.paths import COURSE_ID
 from grader.course.samples import notebook_cells
+from tests.grader.autograde.preprocessors.test_math_to_mathml import raw_math_left
 from tests.grader.data import dev_lesson
 from tests.grader.sandbox_support import require_bwrap
 
@@ -134,6 +135,17 @@ def test_each_student_fetches_their_own_feedback(round_trip):
         assert "labkit.record" not in html and "BEGIN HIDDEN TESTS" not in html
     assert f"Score: {MANUAL_SCORE} / 3.0" in bob and "NotImplementedError" in bob
     assert "Score: 3.0 / 3.0" in alice and "FAILED" not in alice
+
+
+def test_feedback_shows_math_as_mathml(round_trip):
+    """The lesson's formulas reach each student's feedback as MathML (MathToMathML, set on
+    the course's HTML exporter), which needs no MathJax from a CDN: no TeX is left."""
+    _, homes = round_trip
+    for home in homes.values():
+        (page,) = (home / LESSON / "feedback").rglob(f"{LESSON}.html")
+        html = page.read_text()
+        assert html.count("<math ") == 2 and 'display="block"' in html, page
+        assert not raw_math_left(html), page
 
 
 def test_formgrader_marks_survive_a_regrade(round_trip):

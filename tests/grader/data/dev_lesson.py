@@ -18,6 +18,13 @@ import torch
 
 import labkit"""
 
+#: Markdown with math (display and inline), which the feedback and Formgrader show as MathML.
+ATTENTION_TEXT = r"""## Scaled dot-product attention
+
+$$\operatorname{softmax}\left(\frac{q k^\top}{\sqrt{d_k}}\right) v$$
+
+where $d_k$ is the size of a key."""
+
 SDPA = '''def scaled_dot_product_attention(q, k, v, mask=None):
     """softmax(q k^T / sqrt(d_k)) v, with a bool mask (True = may attend)."""
     ### BEGIN SOLUTION
@@ -71,7 +78,7 @@ def notebook() -> nbformat.NotebookNode:
     nb = new_notebook(cells=[
         new_markdown_cell("# Attention (development lesson)"),
         new_code_cell(IMPORTS, metadata=_meta("imports", locked=True)),
-        new_markdown_cell("## Scaled dot-product attention"),
+        new_markdown_cell(ATTENTION_TEXT),
         new_code_cell(SDPA, metadata=_meta("ex_scaled_dot_product_attention", solution=True)),
         _check("scaled_dot_product_attention", pts["scaled_dot_product_attention"]),
         new_markdown_cell("## A question"),
