@@ -11,7 +11,9 @@ in the course's ``lab_config.py``).
 Math is found as JupyterLab and nbconvert find it: ``$$...$$``, ``$...$`` (not ``\\$``),
 ``\\\\[...\\\\]`` and ``\\\\(...\\\\)`` (written with two backslashes in markdown, since one
 escapes the bracket) and ``\\begin{env}...\\end{env}``; a formula never spans a blank line;
-code spans and fenced code blocks are left as they are. Each formula becomes one line of
+code spans and fenced code blocks are left as they are (not indented code blocks or raw
+HTML, which telling apart would take a markdown parser: dollars there are converted too,
+where JupyterLab would show them as typed). Each formula becomes one line of
 inline MathML (display math with ``display="block"``) whose markdown-significant characters
 are character references, so markdown leaves it alone, and whose ``alttext`` keeps the TeX.
 A formula that does not convert (an error, ``merror`` or an unknown command) stays as it
