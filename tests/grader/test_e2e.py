@@ -23,6 +23,7 @@ from grader.course.paths import SOLUTIONS_DIR
 from grader.course.samples.sample import KINDS
 from grader.demo import compare_scores, feedback_leaks, prepare
 from grader.report import report
+from tests.grader.autograde.preprocessors.test_math_to_mathml import raw_math_left
 from tests.grader.data import dev_lesson
 
 pytestmark = pytest.mark.slow
@@ -78,6 +79,15 @@ def test_feedback_shows_no_hidden_tests(graded):
     text = "".join(p.read_text() for p in feedback)
     assert "labkit.record" not in text and "### BEGIN HIDDEN TESTS" not in text
     assert "CheckFailed" in text  # the verdicts are there
+
+
+def test_feedback_shows_math_as_mathml(graded):
+    """The lessons' formulas reach each feedback page as MathML (MathToMathML), which the
+    browser renders without MathJax's CDN: no TeX is left in a rendered markdown cell."""
+    _, _, _, feedback = graded
+    for page in feedback:
+        html = page.read_text()
+        assert "<math " in html and not raw_math_left(html), page
 
 
 def test_verdict_logs_report_and_export(graded, tmp_path):
