@@ -9,7 +9,10 @@ ratios; asserts nothing.
 Where the speed-up comes from is shown by one more run, "every cell run": ours with 2
 workers and ``SkipDisplayCells.enabled = False``, so the kernels also run the
 display-only cells (plots, widgets, demo training) that stock nbgrader runs and our
-pipeline leaves out. Our runs' scores are compared with each other at the end (they
+pipeline leaves out. One more, "cold kernels": ours with 2 workers and ``Sandbox.warm_kernels = False``, so
+every kernel is a new process in a new sandbox (as before warm kernels,
+:mod:`grader.autograde.warm`): the before and after of that change, side by side.
+Our runs' scores are compared with each other at the end (they
 must be identical; stock nbgrader's differ by design: no hidden verdicts).
 
 The N submissions are the sample submissions of :mod:`grader.course.samples` (correct,
@@ -144,6 +147,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-stock", action="store_true", help="skip stock nbgrader")
     parser.add_argument("--no-every-cell", action="store_true",
                         help="skip the run of ours with display-only cells run too")
+    parser.add_argument("--no-cold", action="store_true",
+                        help="skip the run of ours with cold kernels (no warm slot)")
     return parser.parse_args(argv)
 
 
@@ -155,10 +160,13 @@ def runs_of_size(n: int, args: argparse.Namespace) -> list[Run]:
         runs.append(Run(n, "stock nbgrader autograde", Course(args.dir / f"n{n}-stock")))
     runs += [Run(n, f"ours, {w} worker{'s' if w > 1 else ''} (sandbox)",
                  Course(args.dir / f"n{n}-w{w}")) for w in args.workers]
+    w = max(args.workers)
     if not args.no_every_cell:
-        w = max(args.workers)
         runs.append(Run(n, f"ours, {w} workers, every cell run",
                         Course(args.dir / f"n{n}-w{w}-all")))
+    if not args.no_cold:
+        runs.append(Run(n, f"ours, {w} workers, cold kernels",
+                        Course(args.dir / f"n{n}-w{w}-cold")))
     return runs
 
 
@@ -176,6 +184,9 @@ def grade(run: Run, pairs: list[tuple[str, str]]) -> tuple[float, float]:
     if "every cell" in run.label:
         with course.config_path.open("a") as fh:
             fh.write("\nc.SkipDisplayCells.enabled = False\n")
+    if "cold kernels" in run.label:
+        with course.config_path.open("a") as fh:
+            fh.write("\nc.Sandbox.warm_kernels = False\n")
     workers = run.label.split(",")[1].split()[0]
     cli = str(Path(sys.executable).with_name("pretraining-lab"))
     return timed([cli, "autograde", "--course", str(course.root), "--workers", workers,

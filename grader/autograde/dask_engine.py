@@ -47,6 +47,7 @@ from typing import Any
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..course.paths import CONFIG_FILE
+from . import warm
 from .ledger import WORK_DIR
 from .sandbox import Sandbox, SandboxUnavailable
 from .slots import claim_uid
@@ -102,6 +103,9 @@ def _warm_up() -> None:
 
     # The trusted re-computation works on small tensors: one thread (see worker_main).
     torch.set_num_threads(1)
+    # Kernels are forked in this process's long-lived sandbox (grader/autograde/warm.py);
+    # it ends with the Dask worker.
+    warm.enable()
     _WARM = True
 
 

@@ -14,6 +14,7 @@ from .userns import MountNamespace, PidNamespace
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
+    from .warm import WarmSlot
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -24,7 +25,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     ``ipc``), is interrupted by message (no signal crosses the sandbox), and its own
     stdout/stderr go to ``run_dir/kernel.log``. In the sandbox's user mode the kernel
     starts inside ``namespace`` (where its scratch tmpfs is mounted), when given, and
-    :meth:`pid_namespace` finds its processes."""
+    :meth:`pid_namespace` finds its processes. Given a warm slot
+    (:mod:`grader.autograde.warm`), the kernel is forked inside that slot's sandbox
+    instead of started as a new one."""
 
     sandbox: Sandbox | None = None
     folder: str = ""
@@ -35,13 +38,15 @@ class SandboxedKernelManager(AsyncKernelManager):
     cgroup: MemoryCgroup | None = None
     namespace: MountNamespace | None = None
     _pidns: PidNamespace | None = None
+    warm: WarmSlot | None = None
 
     def configure(self, sandbox: Sandbox, folder: str, run_dir: str, uid: int,
                   workers: int = 1, cgroup: MemoryCgroup | None = None,
-                  folder_source: str = "", namespace: MountNamespace | None = None) -> None:
+                  folder_source: str = "", namespace: MountNamespace | None = None,
+                  warm: WarmSlot | None = None) -> None:
         self.sandbox, self.folder, self.run_dir, self.uid = sandbox, folder, run_dir, uid
         self.workers, self.cgroup, self.folder_source = workers, cgroup, folder_source
-        self.namespace = namespace
+        self.namespace, self.warm = namespace, warm
         self.transport = "ipc"
         self.ip = os.path.join(run_dir, "k")
         self.connection_file = os.path.join(run_dir, "kernel.json")
@@ -55,6 +60,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.sandbox.resolved_mode() == "root":
             os.chown(self.connection_file, self.uid, self.sandbox.gid)
         env = kw.pop("env", None) or {}
+        if self.warm is not None:
+            self._launch_warm(self.warm, kernel_cmd, env)
+            return
         kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         cmd = self.sandbox.command(kernel_cmd, folder=self.folder, run_dir=self.run_dir,
                                    uid=self.uid, env=env, workers=self.workers,
@@ -72,6 +80,17 @@ class SandboxedKernelManager(AsyncKernelManager):
         finally:
             log.close()
 
+    def _launch_warm(self, warm: WarmSlot, kernel_cmd: list[str], env: dict[str, str]) -> None:
+        """Fork the kernel in the warm slot; the provisioner holds it as its process
+        (no process group of ours: signals go through the slot)."""
+        assert self.sandbox is not None and self.provisioner is not None
+        process = warm.launch(kernel_cmd, self.sandbox.kernel_env(env, self.workers),
+                              log=self.log_path)
+        provisioner: Any = self.provisioner
+        provisioner.process, provisioner.pid, provisioner.pgid = process, process.pid, None
+        provisioner.cwd = self.folder
+        self._reconcile_connection_info(provisioner.connection_info)
+
     async def _async_interrupt_kernel(self) -> None:
         if self.has_kernel:
             msg = self.session.msg("interrupt_request", content={})
@@ -85,7 +104,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         return None if process is None else process.poll()
 
     def pid_namespace(self) -> PidNamespace | None:
-        """The pid namespace of the running sandbox (found once, while it runs)."""
+        """The pid namespace of the running sandbox (found once, while it runs; None
+        for a warm kernel, whose slot counts and kills its processes)."""
+        if self.warm is not None:
+            return None
         process = getattr(self.provisioner, "process", None)
         if self._pidns is None and process is not None and process.poll() is None:
             self._pidns = PidNamespace.of(process.pid)

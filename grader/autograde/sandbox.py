@@ -189,6 +189,13 @@ class Sandbox(Configurable):
     extra_env = Dict(
         {}, help="Extra environment variables set in the kernel.").tag(config=True)
 
+    warm_kernels = Bool(
+        True,
+        help="Batch workers fork each kernel in a long-lived sandbox of their own, from a "
+        "process that imported ipykernel and torch once (grader/autograde/warm.py), emptied "
+        "between notebooks. False: every kernel is a new process in a new sandbox.",
+    ).tag(config=True)
+
     # --- the command -------------------------------------------------------------------
 
     def python_roots(self) -> list[str]:
@@ -283,7 +290,15 @@ class Sandbox(Configurable):
         return args
 
     def _env_args(self, env: dict[str, str] | None, workers: int) -> list[str]:
-        """The kernel's whole environment (a short list; the grader's is not passed)."""
+        """bwrap's arguments setting :meth:`kernel_env`."""
+        args = []
+        for key, value in sorted(self.kernel_env(env, workers).items()):
+            args += ["--setenv", key, str(value)]
+        return args
+
+    def kernel_env(self, env: dict[str, str] | None, workers: int = 1) -> dict[str, str]:
+        """The kernel's whole environment (a short list; of ``env``, the grader's, only
+        :data:`PASSED_ENV` is passed)."""
         threads = str(self.thread_count(workers))
         kernel_env = {"PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp",
                       "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "LANG": "C.UTF-8",
@@ -293,11 +308,8 @@ class Sandbox(Configurable):
         for key in PASSED_ENV:
             if env and key in env:
                 kernel_env[key] = env[key]
-        kernel_env.update(self.extra_env)
-        args = []
-        for key, value in sorted(kernel_env.items()):
-            args += ["--setenv", key, str(value)]
-        return args
+        kernel_env.update({k: str(v) for k, v in self.extra_env.items()})
+        return kernel_env
 
     def memory_cgroup(self, uid: int) -> MemoryCgroup | None:
         """The slot's memory cgroup, or None where it is off or (``auto``) unavailable;

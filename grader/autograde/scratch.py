@@ -115,13 +115,22 @@ class Scratch:
         for name in own_space:
             sub = self.work / name
             (self._real_work / name).mkdir(parents=True, exist_ok=True)
-            mount = self.namespace.mount_tmpfs if self.namespace else _mount_tmpfs
-            if not mount(sub, min(own_size, self.size)):
-                raise OSError(f"could not mount a tmpfs of {min(own_size, self.size)} bytes "
-                              f"at {sub}")
+            self.mount(sub, min(own_size, self.size))
             self.own_mounts.append(sub)
         self.staged = True
         return self.work
+
+    def host(self, name: str) -> Path:
+        """Where the grader reads and writes the subfolder ``name`` (through the helper
+        in user mode)."""
+        path = self.path / name
+        return self.namespace.view(path) if self.namespace else path
+
+    def mount(self, path: Path, size: int) -> None:
+        """Mount a tmpfs of ``size`` bytes at ``path`` (inside the scratch); OSError if not."""
+        mount = self.namespace.mount_tmpfs if self.namespace else _mount_tmpfs
+        if not mount(path, size):
+            raise OSError(f"could not mount a tmpfs of {size} bytes at {path}")
 
     def filled(self) -> bool:
         """Whether the kernel used (nearly) all of its space."""

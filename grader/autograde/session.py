@@ -17,6 +17,11 @@ no slot uid: the kernel runs as the grader's uid in a user and pid namespace of 
 own, so its processes are counted and killed through that pid namespace, the scratch
 tmpfs is mounted by a helper in a user namespace, and nothing is chown'd.
 
+In a batch worker (:func:`grader.autograde.warm.enable`) the session borrows its
+thread's warm slot instead (:mod:`grader.autograde.warm`): the kernel is forked in that
+slot's long-lived sandbox, and leaving the session kills every other process of the
+sandbox, copies the folder back and empties the sandbox for the next notebook.
+
 The session also answers what happened in it: processes left running
 (:meth:`~SandboxSession.count_leftovers`, while the kernel still runs), a process
 killed at the memory limit, the kernel's exit status and the end of its log, and
@@ -39,6 +44,8 @@ from .sandbox import Sandbox, SandboxedKernelManager
 from .scratch import Scratch, clear_stale
 from .slots import chown_tree, claim_uid, kill_uid, remove_specials, uid_processes
 from .userns import PidNamespace
+from .warm import FOLDER, WarmSlot, slot_for
+from .zygote_client import WarmSlotError
 
 LOG = logging.getLogger(__name__)
 
@@ -68,6 +75,8 @@ class SandboxSession:
         self.leftovers = 0
         self._oom_before = 0
         self._closed = False
+        #: The worker's warm slot this notebook's kernel is forked in, if any.
+        self.warm: WarmSlot | None = None
 
     # --- entering ------------------------------------------------------------------------
 
@@ -75,8 +84,10 @@ class SandboxSession:
         if not self.sandboxed:
             self.log.warning("UNSAFE: running the notebook WITHOUT the sandbox")
             return self
+        self.warm = self._warm_slot()
         try:
-            self._open()
+            if self.warm is None:
+                self._open()
         except BaseException:
             self.close()  # whatever was already set up (slot, mounts) is undone
             raise
@@ -109,11 +120,33 @@ class SandboxSession:
             os.chown(self.run_dir, self.uid, sandbox.gid)
             chown_tree(self.live, self.uid, sandbox.gid)
 
+    def _warm_slot(self) -> WarmSlot | None:
+        """Borrow the worker's warm slot, if it has one: its uid, cgroup and run folder,
+        the folder staged in it. A slot that is not clean is replaced (once), else the
+        kernel starts cold."""
+        for _ in range(2):
+            warm = slot_for(self.sandbox, self.own_space, self.log)
+            if warm is None:
+                return None
+            try:
+                self.live = str(warm.begin(self.folder))
+            except (WarmSlotError, OSError) as exc:
+                self.log.info("replacing the warm sandbox: %s", exc)
+                warm.close()
+                continue
+            self.uid, self.cgroup, self.run_dir = warm.uid, warm.cgroup, warm.run_dir
+            self._oom_before = self.cgroup.oom_kills() if self.cgroup else 0
+            return warm
+        return None
+
     def attach(self, km: KernelManager) -> KernelManager:
         """Point a new kernel manager at this sandbox (a :class:`SandboxedKernelManager`
         is told the folder, run folder, uid and cgroup) and own it: leaving the session
         stops its kernel."""
-        if self.sandboxed and isinstance(km, SandboxedKernelManager):
+        if self.warm is not None and isinstance(km, SandboxedKernelManager):
+            km.configure(self.sandbox, FOLDER, self.run_dir, self.uid, cgroup=self.cgroup,
+                         warm=self.warm)
+        elif self.sandboxed and isinstance(km, SandboxedKernelManager):
             km.configure(self.sandbox, self.folder, self.run_dir, self.uid,
                          cgroup=self.cgroup, folder_source=self.live,
                          namespace=self.scratch.namespace if self.scratch else None)
@@ -126,8 +159,15 @@ class SandboxSession:
         """Processes the notebook left running, counted while the kernel still runs
         (shutting it down takes its pid namespace, and all in it, down too): every
         process of the uid but the kernel itself (user mode: every process of its pid
-        namespace but the kernel and the namespace's init)."""
-        if self.user_mode:
+        namespace but the kernel and the namespace's init; warm: every process of the
+        slot's sandbox but the kernel and the zygote)."""
+        if self.warm is not None:
+            km = self.kernel
+            pid = km.provisioner.pid if isinstance(km, SandboxedKernelManager) \
+                and km.provisioner is not None else None
+            with contextlib.suppress(WarmSlotError):
+                self.leftovers = self.warm.count(pid)
+        elif self.user_mode:
             pidns = self._pid_namespace()
             if pidns is not None:
                 self.leftovers = max(0, len(pidns.members()) - 2)
@@ -166,9 +206,12 @@ class SandboxSession:
         if self._closed:
             return
         self._closed = True
-        pidns = self._pid_namespace() if self.user_mode else None
+        pidns = self._pid_namespace() if self.user_mode and self.warm is None else None
         self._stop_kernel()
         if not self.sandboxed:
+            return
+        if self.warm is not None:
+            self._close_warm(self.warm)
             return
         killed = 0
         if pidns is not None:
@@ -189,6 +232,15 @@ class SandboxSession:
                 self.live = self.folder
         if not self.user_mode:
             chown_tree(self.folder, os.getuid(), os.getgid())
+
+    def _close_warm(self, warm: WarmSlot) -> None:
+        """Give the slot back empty, the folder holding what the kernel left."""
+        try:
+            self.filled = warm.end(self.folder)
+        finally:
+            self.live = self.folder
+            if not self.user_mode:
+                chown_tree(self.folder, os.getuid(), os.getgid())
 
     def _stop_kernel(self) -> None:
         """Kill the kernel if nbclient's own shutdown did not (a start that failed

@@ -27,7 +27,7 @@ from traitlets.config import Config
 from ..course.directory import Course, _tools_on_path
 from ..course.paths import CONFIG_FILE, COURSE_ID, LAB_CONFIG_FILE, SECRET_FILE
 from ..course.submissions import read_notebook_bytes
-from . import verdict_log
+from . import verdict_log, warm
 from .ledger import submission_digest
 from .results import failure_reason
 
@@ -205,6 +205,7 @@ def grade_private(course_root: str, work_root: str, student: str, lesson: str,
     out: dict[str, Any] = {"student": student, "lesson": lesson, "wd": str(wd), "ok": False,
                            "digest": submission_digest(course.submitted / student / lesson)}
     prep = Preparation()
+    launched = warm.launches()
     try:
         for attempt in (0, 1):
             prep = _prepare(course, wd, student, lesson, template, fallback)
@@ -224,6 +225,8 @@ def grade_private(course_root: str, work_root: str, student: str, lesson: str,
         log["notes"] = prep.notes
         log["digest"] = out["digest"]
         log["substituted"] = prep.substituted
+        # Which way the kernel started (grader/autograde/warm.py); both grade alike.
+        log["kernel"] = "warm" if warm.launches() > launched else "cold"
         out.update(ok=True, log=log, grades=_read_private(wd, student, lesson))
     except Exception as exc:  # noqa: BLE001 - reported, never raised
         out["error"] = f"{type(exc).__name__}: {exc}"
@@ -255,17 +258,22 @@ def worker_main(conn: Any, course_root: str, work_root: str,
     torch.set_num_threads(1)
 
 
+    # Each kernel is forked in this worker's long-lived sandbox (grader/autograde/warm.py).
+    warm.enable()
     conn.send(("ready", os.getpid()))
-    while True:
-        try:
-            task = conn.recv()
-        except EOFError:
-            return
-        if task is None:
-            return
-        student, lesson, fallback = task
-        conn.send(("done", grade_private(course_root, work_root, student, lesson, overrides,
-                                         fallback)))
+    try:
+        while True:
+            try:
+                task = conn.recv()
+            except EOFError:
+                return
+            if task is None:
+                return
+            student, lesson, fallback = task
+            conn.send(("done", grade_private(course_root, work_root, student, lesson,
+                                             overrides, fallback)))
+    finally:
+        warm.disable()
 
 
 def _die_with_parent() -> None:

@@ -155,6 +155,15 @@ def test_every_submission_is_graded(graded):
     assert all(o.ok for o in outcomes), [(o.student, o.error) for o in outcomes if not o.ok]
 
 
+def test_every_kernel_was_warm(graded):
+    """The batch's workers forked every kernel in their warm slots (grader/autograde/warm.py),
+    in both modes of the sandbox: the banks above ran against warm kernels."""
+    course, samples, cases, *_ = graded
+    for student in [s.student for s in samples] + [c.student for c in cases]:
+        log = json.loads((course.verdicts / LESSON / f"{student}.json").read_text())
+        assert log.get("kernel") == "warm", (student, log.get("kernel"))
+
+
 def test_samples_keep_their_scores(graded):
     """The correct sample, graded in the same batch as the banks."""
     course, samples, *_ = graded
