@@ -29,7 +29,13 @@ from grader.course.directory import Course
 from grader.course.paths import COURSE_ID
 from grader.demo import prepare
 from tests.grader.data import dev_lesson
-from tests.grader.sandbox_support import require_bwrap
+from tests.grader.sandbox_support import (
+    give_to_user,
+    remove_folder,
+    require_bwrap,
+    run_as_user,
+    user_folder,
+)
 
 LESSON = dev_lesson.LESSON
 KINDS = ["correct", "empty", "mistake", "warning"]
@@ -197,6 +203,34 @@ def test_scheduler_local_through_the_cli(template, tmp_path):
     assert f"autograded {len(samples)} of {len(samples)} submissions" in done.stdout
     for s in samples:
         assert cell_scores(c, s.student, LESSON) == s.expected, s.kind
+
+
+USER_BATCH = """
+import json
+from grader.autograde.batch import run_batch
+from grader.course.directory import Course
+out = run_batch(Course(ROOT), workers=2, scheduler="local")
+print(json.dumps([{"student": o.student, "ok": o.ok, "error": o.error} for o in out]))"""
+
+
+@pytest.mark.slow
+def test_dask_workers_grade_as_an_ordinary_user(template):
+    """As an ordinary user (what a SLURM or PBS job is), a local Dask cluster's workers
+    grade in the sandbox's user mode, each kernel forked warm in its worker's slot; every
+    sample gets the score it deserves."""
+    course, samples = template
+    base = user_folder("lab-dask-user-")
+    try:
+        c = _copy(course, base / "course")
+        give_to_user(base)
+        outcomes = run_as_user(USER_BATCH.replace("ROOT", repr(str(c.root))), timeout=900)
+        assert len(outcomes) == len(samples) and all(o["ok"] for o in outcomes), outcomes
+        for s in samples:
+            assert cell_scores(c, s.student, LESSON) == s.expected, s.kind
+            log = json.loads((c.verdicts / LESSON / f"{s.student}.json").read_text())
+            assert log["kernel"] == "warm", (s.student, log["kernel"])
+    finally:
+        remove_folder(base)
 
 
 def test_a_submission_is_counted_once(tmp_path):
