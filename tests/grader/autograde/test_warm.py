@@ -56,13 +56,15 @@ except OSError:
 PROBE = r'''
 import builtins, json, os, torch
 def _files(top):
-    return sorted(os.path.relpath(os.path.join(r, f), top) for r, _, fs in os.walk(top) for f in fs
-                  if "__pycache__" not in r)
+    found = []
+    for r, dirs, fs in os.walk(top):  # mounts (the environment, the run folder) left out
+        dirs[:] = [d for d in dirs if not os.path.ismount(os.path.join(r, d))]
+        found += [os.path.relpath(os.path.join(r, f), top) for f in fs if "__pycache__" not in r]
+    return sorted(found)
 with open("/proc/sysvipc/shm") as fh:
     _shm = len(fh.read().splitlines()) - 1
 print("LAB-PROBE:" + json.dumps({
-    "tmp": [f for f in _files("/tmp") if not f.startswith("lab-")],  # (the run folder)
-    "folder": _files("."), "shm": _shm,
+    "tmp": _files("/tmp"), "folder": _files("."), "shm": _shm,
     "processes": len([p for p in os.listdir("/proc") if p.isdigit()]),
     "builtins": hasattr(builtins, "_lab_tamper"), "env": "LAB_TAMPER" in os.environ,
     "torch": hasattr(torch, "_lab_tamper"), "matmul": torch.matmul is not None,
