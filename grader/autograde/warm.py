@@ -134,7 +134,7 @@ class WarmSlot:
         return self.process is not None and self.process.poll() is None
 
     def log_tail(self, size: int = 600) -> str:
-        """The end of the zygote's own log (what it printed while starting)."""
+        """The end of the zygote's own log (what it printed while starting; "" once closed)."""
         with contextlib.suppress(OSError, ValueError):
             self._log.seek(0, os.SEEK_END)
             self._log.seek(max(0, self._log.tell() - size))
@@ -238,6 +238,7 @@ class WarmSlot:
             self.scratch.close()
             self.scratch = None
         self.channel = None
+        self._log.close()
 
 
 def empty_folder(path: Path) -> None:

@@ -205,6 +205,30 @@ def test_scheduler_local_through_the_cli(template, tmp_path):
         assert cell_scores(c, s.student, LESSON) == s.expected, s.kind
 
 
+@pytest.mark.slow
+def test_the_readme_jobqueue_recipe_with_local_jobs(template, tmp_path):
+    """The README's dask-jobqueue recipe (a cluster whose workers are batch jobs, the
+    scheduler in this process), with dask-jobqueue's own LocalCluster: the same generated
+    job script as SLURMCluster and PBSCluster, run as a local process instead of submitted.
+    One job of two single-threaded workers grades every sample with the score it deserves."""
+    from dask_jobqueue.local import LocalCluster as JobQueueCluster
+
+    course, samples = template
+    c = _copy(course, tmp_path / "jobqueue")
+    cluster = JobQueueCluster(cores=2, processes=2, memory="4GB", python=sys.executable,
+                              worker_extra_args=["--memory-limit", "0"],
+                              scheduler_options={"host": "127.0.0.1", "dashboard_address": ":0"})
+    assert "--nthreads 1" in cluster.job_script() and "--nworkers 2" in cluster.job_script()
+    cluster.scale(jobs=1)
+    try:
+        outcomes = run_batch(c, scheduler=cluster.scheduler_address)
+    finally:
+        cluster.close()
+    assert len(outcomes) == len(samples) and all(o.ok for o in outcomes)
+    for s in samples:
+        assert cell_scores(c, s.student, LESSON) == s.expected, s.kind
+
+
 USER_BATCH = """
 import json
 from grader.autograde.batch import run_batch
