@@ -41,8 +41,8 @@ from nbclient.util import ensure_async, run_sync
 
 from .cgroup import MemoryCgroup
 from .sandbox import Sandbox, SandboxedKernelManager
-from .scratch import Scratch, clear_stale
-from .slots import chown_tree, claim_uid, kill_uid, remove_specials, uid_processes
+from .scratch import Scratch
+from .slots import chown_tree, claim_slot, kill_uid, remove_specials, uid_processes
 from .userns import PidNamespace
 from .warm import FOLDER, WarmSlot, slot_for
 from .zygote_client import WarmSlotError
@@ -96,18 +96,7 @@ class SandboxSession:
     def _open(self) -> None:
         """Claim the slot (root mode), make its cgroup, stage the folder on the scratch."""
         sandbox = self.sandbox
-        if self.user_mode:
-            self.uid = os.getuid()
-            # Every worker has the grader's uid: the cgroup is the worker's own.
-            self.cgroup = sandbox.memory_cgroup(os.getpid())
-            if self.cgroup is None and sandbox.cgroup != "off" and sandbox.memory_total > 0:
-                self.log.info("no writable memory cgroup for this user: memory is bounded per "
-                              "process only (Sandbox.memory, RLIMIT_AS)")
-        else:
-            self.uid = claim_uid(sandbox.uid_base, sandbox.slots).uid
-            self.cgroup = sandbox.memory_cgroup(self.uid)
-            if clear_stale(self.uid):
-                self.log.info("removed scratch folders a killed grader left for uid %d", self.uid)
+        self.uid, self.cgroup = claim_slot(sandbox, self.log)
         self._oom_before = self.cgroup.oom_kills() if self.cgroup else 0
         self.scratch = Scratch.create(sandbox.folder_size, self.uid, user_mode=self.user_mode)
         if sandbox.folder_size > 0 and not self.scratch.mounted:

@@ -17,9 +17,16 @@ import stat
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .sandbox import SandboxUnavailable
+from .scratch import clear_stale
+
+if TYPE_CHECKING:
+    import logging
+
+    from .cgroup import MemoryCgroup
+    from .sandbox import Sandbox
 
 LOCK_DIR = Path(tempfile.gettempdir()) / "pretraining-lab-sandbox-slots"
 
@@ -58,6 +65,24 @@ def claim_uid(base: int, count: int) -> UidSlot:
         _SLOT = UidSlot(uid, fh)
         return _SLOT
     raise SandboxUnavailable(f"all {count} sandbox uids from {base} are in use")
+
+
+def claim_slot(sandbox: Sandbox, log: logging.Logger) -> tuple[int, MemoryCgroup | None]:
+    """The uid a kernel of this process runs as and its memory cgroup (None: none here).
+    Root mode: the process's slot uid (claimed once), its cgroup, and the scratch folders a
+    killed grader left for it cleared. User mode: the grader's own uid, and the worker's
+    own cgroup where one is writable."""
+    if sandbox.resolved_mode() == "user":
+        # Every worker has the grader's uid: the cgroup is the worker's own.
+        cgroup = sandbox.memory_cgroup(os.getpid())
+        if cgroup is None and sandbox.cgroup != "off" and sandbox.memory_total > 0:
+            log.info("no writable memory cgroup for this user: memory is bounded per "
+                     "process only (Sandbox.memory, RLIMIT_AS)")
+        return os.getuid(), cgroup
+    uid = claim_uid(sandbox.uid_base, sandbox.slots).uid
+    if clear_stale(uid):
+        log.info("removed scratch folders a killed grader left for uid %d", uid)
+    return uid, sandbox.memory_cgroup(uid)
 
 
 def uid_processes(uid: int) -> list[int]:

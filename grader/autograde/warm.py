@@ -41,8 +41,8 @@ from typing import Any
 
 from .cgroup import MemoryCgroup
 from .sandbox import Sandbox
-from .scratch import Scratch, clear_stale
-from .slots import chown_tree, claim_uid, kill_uid, remove_specials
+from .scratch import Scratch
+from .slots import chown_tree, claim_slot, kill_uid, remove_specials
 from .userns import PidNamespace
 from .zygote_client import Channel, WarmProcess, WarmSlotError
 
@@ -83,13 +83,7 @@ class WarmSlot:
 
     def _start(self) -> None:
         sandbox = self.sandbox
-        if self.user_mode:
-            self.uid = os.getuid()
-            self.cgroup = sandbox.memory_cgroup(os.getpid())
-        else:
-            self.uid = claim_uid(sandbox.uid_base, sandbox.slots).uid
-            self.cgroup = sandbox.memory_cgroup(self.uid)
-            clear_stale(self.uid)
+        self.uid, self.cgroup = claim_slot(sandbox, LOG)
         self.scratch = scratch = Scratch.create(sandbox.folder_size, self.uid,
                                                 user_mode=self.user_mode)
         if not scratch.mounted:
