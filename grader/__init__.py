@@ -14,8 +14,7 @@ the checks and torch.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from grader.lazy import lazy_exports
 
 #: Each public name and the module that defines it.
 _MODULES = {"CheckResult": "grader.checks.engine", "check": "grader.checks.engine",
@@ -23,15 +22,4 @@ _MODULES = {"CheckResult": "grader.checks.engine", "check": "grader.checks.engin
 
 __all__ = ["CheckResult", "check", "list_exercises", "verify"]
 
-
-def __getattr__(name: str) -> Any:
-    """``name`` of the entry point, imported from its module on first use."""
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(_MODULES[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES)

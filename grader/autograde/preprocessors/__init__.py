@@ -61,39 +61,27 @@ may load, import neither torch nor the grader's checks.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from ...lazy import lazy_exports
 
 #: Each class and the module that defines it. A class is imported when first asked for
 #: (PEP 562), so importing one step does not import the others: Formgrader's server
 #: imports MathToMathML (and the Autograde button RequirePrivateCopy) without torch,
 #: which HiddenVerdicts and SafeExecute bring along.
 _MODULES = {
-    "DropStrayMetadata": "drop_stray_metadata",
-    "FaultNotice": "fault_notice",
-    "HiddenVerdicts": "hidden_verdicts",
-    "LabPreprocessor": "base",
-    "MathToMathML": "math_to_mathml",
-    "PrepareEvidence": "prepare_evidence",
-    "RequirePrivateCopy": "require_private_copy",
-    "RescueStderr": "rescue_stderr",
-    "RestoreCellFlags": "restore_cell_flags",
-    "SafeExecute": "safe_execute",
-    "SkipDisplayCells": "skip_display_cells",
-    "StripHiddenTests": "strip_hidden_tests",
+    "DropStrayMetadata": ".drop_stray_metadata",
+    "FaultNotice": ".fault_notice",
+    "HiddenVerdicts": ".hidden_verdicts",
+    "LabPreprocessor": ".base",
+    "MathToMathML": ".math_to_mathml",
+    "PrepareEvidence": ".prepare_evidence",
+    "RequirePrivateCopy": ".require_private_copy",
+    "RescueStderr": ".rescue_stderr",
+    "RestoreCellFlags": ".restore_cell_flags",
+    "SafeExecute": ".safe_execute",
+    "SkipDisplayCells": ".skip_display_cells",
+    "StripHiddenTests": ".strip_hidden_tests",
 }
 
 __all__ = sorted(_MODULES)
 
-
-def __getattr__(name: str) -> Any:
-    """The class ``name``, imported from its module on first use."""
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{_MODULES[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES)
