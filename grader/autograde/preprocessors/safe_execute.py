@@ -25,6 +25,8 @@ time left; ``on_cell_start`` stops at the notebook's deadline and notes where th
 run is; ``skip_cells_with_tag`` (a tag drawn at random per instance, so no tag a
 student writes can skip a cell) leaves the display-only cells unrun;
 ``on_cell_error`` sees a cell's time limit (nbclient's own timeout reply);
+``on_comm_open_jupyter_widget`` puts in nbclient's ``widget_registry`` an Output
+widget mimic that cannot hide a cell's reply (:mod:`grader.autograde.output_widget`);
 ``preprocess_cell`` counts the processes left after the last cell; ``output`` caps
 each cell's output.
 
@@ -56,6 +58,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer, default
 
 from ...labkit.evidence import EVIDENCE_DIR, evidence_path
+from ..output_widget import ReplySafeOutputWidget
 from ..sandbox import MiB, Sandbox, SandboxedKernelManager, SandboxUnavailable
 from ..session import SandboxSession
 from .hidden_verdicts import HiddenVerdicts
@@ -169,6 +172,12 @@ class SafeExecute(Execute):
             self._mark_not_run(max(self._at, 0), fatal)
 
     # --- nbclient's hooks ------------------------------------------------------------
+
+    def on_comm_open_jupyter_widget(self, msg: dict[str, Any]) -> Any | None:
+        """nbclient's widget handler, with our Output widget mimic: nbclient's own can
+        hide a cell's reply until the cell's time limit (see ``output_widget``)."""
+        self.widget_registry["@jupyter-widgets/output"] = {"OutputModel": ReplySafeOutputWidget}
+        return super().on_comm_open_jupyter_widget(msg)
 
     def create_kernel_manager(self) -> KernelManager:
         """nbclient's kernel manager, handed to the sandbox session."""
