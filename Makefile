@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench bench-grading bench-parallel bench-dask sandbox-tools browser-tools \
+.PHONY: demo test test-fast lint bench bench-grading bench-parallel bench-dask bench-widgets sandbox-tools browser-tools \
         venv author student instructor clean
 
 venv: $(STAMP)
@@ -91,6 +91,11 @@ bench-parallel: $(STAMP) sandbox-tools
 # already running) on the same submissions.
 bench-dask: $(STAMP) sandbox-tools
 	$(PY) benchmarks/dask_grading.py
+
+# Cells of ipywidgets.interact run by plain nbclient, with its Output widget mimic and
+# with ours: how many wait for their time limit though the kernel has answered.
+bench-widgets: $(STAMP)
+	$(PY) benchmarks/widget_reply.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
