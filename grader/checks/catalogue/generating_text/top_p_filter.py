@@ -11,6 +11,7 @@ from .. import Entry, Requirement, mistake
 from ._common import ID
 
 NEG_INF = float("-inf")
+ROUNDING = 1e-6  # far below the harness's margin between a running total and p
 
 
 def _unsort(logits, order, remove_sorted):
@@ -24,7 +25,9 @@ def _unsort(logits, order, remove_sorted):
 def tp_crossing(logits, p):
     sorted_logits, order = logits.sort(dim=-1, descending=True)
     totals = torch.softmax(sorted_logits, -1).cumsum(-1)
-    return _unsort(logits, order, totals > p)
+    # "Passes p" by more than float32's rounding: at p = 1 the last running total is 1
+    # up to its last bit, which differs between CPUs, and the fixtures must not.
+    return _unsort(logits, order, totals > p + ROUNDING)
 
 
 @mistake("ties_dropped", "tokens exactly as probable as the last token of the nucleus are kept "
