@@ -26,7 +26,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.autograde.output_widget import ReplySafeOutputWidget
+from grader.autograde.output_widget import use_reply_safe_output_widget
 
 EXPLORE = """import ipywidgets as widgets
 
@@ -45,8 +45,7 @@ class TimedClient(NotebookClient):
 
     def on_comm_open_jupyter_widget(self, msg: dict) -> object:
         if self.safe:
-            self.widget_registry["@jupyter-widgets/output"] = {
-                "OutputModel": ReplySafeOutputWidget}
+            use_reply_safe_output_widget(self)
         return super().on_comm_open_jupyter_widget(msg)
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None,

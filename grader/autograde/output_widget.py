@@ -14,13 +14,13 @@ takes the whole limit (60 s by default), intermittently, with its outputs comple
 Measured with ``make bench-widgets`` (plain nbclient and ipykernel, no sandbox, two
 notebooks of 40 ``interact`` cells at once): 13 of 160 cells hung with nbclient's
 mimic, 0 of 160 with this one. The same race on the kernel's side was fixed in
-ipykernel 7 (ipykernel#1529); on the client's it is open (jupyter_client#1059).
+ipykernel 7.4 (ipykernel#1529); on the client's it is open (jupyter_client#1059).
 ``tests/grader/autograde/test_output_widget.py`` stages it deterministically.
 
 :class:`ReplySafeOutputWidget` sends the same message through the ``zmq.asyncio``
 socket's own ``send_multipart``, which rechecks the socket for waiting messages after
-sending and wakes the pending poll. ``SafeExecute`` puts it in nbclient's
-``widget_registry``.
+sending and wakes the pending poll. :func:`use_reply_safe_output_widget` puts it in
+an nbclient client's ``widget_registry``; ``SafeExecute`` calls it.
 """
 
 from __future__ import annotations
@@ -34,6 +34,15 @@ from nbclient.jsonutil import json_clean
 from nbclient.output_widget import OutputWidget
 
 log = logging.getLogger(__name__)
+OUTPUT_MODULE = "@jupyter-widgets/output"
+
+
+def use_reply_safe_output_widget(client: Any) -> None:
+    """Make an nbclient ``NotebookClient`` answer Output widgets with our mimic.
+
+    nbclient rebuilds ``widget_registry`` whenever it is initialised (nbconvert does so
+    for every notebook), so call this when a widget opens, not once."""
+    client.widget_registry[OUTPUT_MODULE] = {"OutputModel": ReplySafeOutputWidget}
 
 
 class ReplySafeOutputWidget(OutputWidget):

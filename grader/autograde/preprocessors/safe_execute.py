@@ -58,7 +58,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer, default
 
 from ...labkit.evidence import EVIDENCE_DIR, evidence_path
-from ..output_widget import ReplySafeOutputWidget
+from ..output_widget import use_reply_safe_output_widget
 from ..sandbox import MiB, Sandbox, SandboxedKernelManager, SandboxUnavailable
 from ..session import SandboxSession
 from .hidden_verdicts import HiddenVerdicts
@@ -176,7 +176,7 @@ class SafeExecute(Execute):
     def on_comm_open_jupyter_widget(self, msg: dict[str, Any]) -> Any | None:
         """nbclient's widget handler, with our Output widget mimic: nbclient's own can
         hide a cell's reply until the cell's time limit (see ``output_widget``)."""
-        self.widget_registry["@jupyter-widgets/output"] = {"OutputModel": ReplySafeOutputWidget}
+        use_reply_safe_output_widget(self)
         return super().on_comm_open_jupyter_widget(msg)
 
     def create_kernel_manager(self) -> KernelManager:
