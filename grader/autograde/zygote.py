@@ -43,12 +43,16 @@ IPC_RMID = 0
 #: The pipe to the worker (stdout as started; :func:`main` moves it here and points
 #: stdout at stderr, so that nothing an import prints can garble a reply).
 CONTROL = -1
-#: Imported once here, so that no kernel pays for them again. Not matplotlib.pyplot,
-#: matplotlib_inline or ipywidgets: on import those hook into the running IPython
-#: shell, which only the child has.
-WARM_MODULES = ("torch", "torch.nn", "torch.nn.functional", "numpy", "matplotlib",
-                "matplotlib.figure", "matplotlib.axes", "matplotlib.backends.backend_agg",
-                "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell")
+#: Imported once here, so that no kernel pays for them again. ``torch._dynamo``: torch
+#: imports it when a process builds its first optimizer (about 2 CPU seconds, in most
+#: lessons' training cells). ``ipywidgets``: its import registers its comm target only
+#: when a shell is running, which only the child has, so :func:`become_kernel` registers
+#: it. Not matplotlib.pyplot or matplotlib_inline: on import those hook into the running
+#: IPython shell (and cost little).
+WARM_MODULES = ("torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch._dynamo",
+                "numpy", "matplotlib", "matplotlib.figure", "matplotlib.axes",
+                "matplotlib.backends.backend_agg", "IPython", "ipykernel.kernelapp",
+                "ipykernel.ipkernel", "ipykernel.zmqshell", "ipywidgets")
 
 
 def send(obj: dict) -> None:
@@ -177,15 +181,23 @@ def become_kernel(request: dict, log: str) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        # A fresh kernel seeds numpy's global generator from the OS; a fork would copy
-        # the zygote's (Python's `random` reseeds itself after a fork).
+        # A fresh kernel seeds numpy's and torch's global generators from the OS; a fork
+        # would copy the zygote's (Python's `random` reseeds itself after a fork).
         import numpy
+        import torch
 
         numpy.random.seed()
+        torch.seed()
+        import ipywidgets
         from ipykernel import kernelapp
 
         sys.argv = ["ipykernel_launcher", *request["argv"]]
-        kernelapp.launch_new_instance(argv=request["argv"])
+        # IPKernelApp.launch_instance, with what importing ipywidgets in the running
+        # kernel would have done (it was imported here, before the kernel existed).
+        app = kernelapp.IPKernelApp.instance()
+        app.initialize(request["argv"])
+        ipywidgets.register_comm_target()
+        app.start()
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0

@@ -174,3 +174,33 @@ def test_a_kernel_that_kills_the_zygote_gets_the_next_notebook_a_new_slot(course
     finally:
         warm.disable()
     assert honest["grades"]["score"] == honest["grades"]["max_score"] > 0
+
+
+FRESH_PROBE = r'''
+import json, sys, comm, torch
+print("LAB-PROBE:" + json.dumps({
+    "seed": torch.initial_seed(), "dynamo": "torch._dynamo" in sys.modules,
+    "widget_target": "jupyter.widget" in comm.get_comm_manager().targets}))
+'''
+
+
+def test_each_warm_kernel_starts_as_a_fresh_kernel_would(course):
+    """Two kernels of one slot each get their own torch seed (a fork would copy the
+    zygote's), find the optimizer's lazy import done already, and have ipywidgets' comm
+    target registered, as importing ipywidgets in a running kernel does."""
+    for student in ("fresh-a", "fresh-b"):
+        folder = course.submitted / student / LESSON
+        if not folder.exists():
+            nb = nbformat.read(str(course.submitted / "honest-alone" / LESSON /
+                                   f"{LESSON}.ipynb"), as_version=4)
+            nb.cells[2] = new_code_cell(FRESH_PROBE)  # the honest probe's place
+            folder.mkdir(parents=True)
+            nbformat.write(nb, str(folder / f"{LESSON}.ipynb"))
+    warm.enable()
+    try:
+        seen = [_probe(_grade(course, _work(course, f"f-{s}"), s)) for s in ("fresh-a", "fresh-b")]
+        assert warm._SLOT[0][1].notebooks == 2
+    finally:
+        warm.disable()
+    assert seen[0]["seed"] != seen[1]["seed"]
+    assert all(s["dynamo"] and s["widget_target"] for s in seen), seen
