@@ -8,8 +8,10 @@ import subprocess
 from typing import TYPE_CHECKING, Any
 
 from jupyter_client.manager import AsyncKernelManager
+from traitlets import DottedObjectName, Type
 
 from .cgroup import MemoryCgroup
+from .kernel_client import ReadyKernelClient
 from .userns import MountNamespace, PidNamespace
 
 if TYPE_CHECKING:
@@ -27,7 +29,11 @@ class SandboxedKernelManager(AsyncKernelManager):
     starts inside ``namespace`` (where its scratch tmpfs is mounted), when given, and
     :meth:`pid_namespace` finds its processes. Given a warm slot
     (:mod:`grader.autograde.warm`), the kernel is forked inside that slot's sandbox
-    instead of started as a new one."""
+    instead of started as a new one. Its clients are :class:`ReadyKernelClient`s, which
+    know the kernel is ready without waiting for IOPub to fall silent."""
+
+    client_class = DottedObjectName("grader.autograde.kernel_client.ReadyKernelClient")
+    client_factory = Type(klass=ReadyKernelClient, config=True)
 
     sandbox: Sandbox | None = None
     folder: str = ""
