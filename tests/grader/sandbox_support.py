@@ -112,8 +112,31 @@ def run_as_user(code: str, *, timeout: float = 900) -> dict:
     return json.loads(lines[-1])
 
 
-def user_processes() -> list[int]:
-    """The ordinary user's processes still running."""
-    from grader.autograde.slots import uid_processes
-
-    return uid_processes(ordinary_user().pw_uid)
+#: Python source to begin a script run by :func:`run_as_user`: it makes the script a
+#: child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``), so that every orphaned process it
+#: started comes back to it as a child, and defines ``left()``: the command lines of the
+#: script's live descendants, multiprocessing's resource tracker (which lives as long as
+#: the script) aside. What ``left()`` finds is this script's alone, whatever other tests
+#: run as the same user at the same time.
+LEFT_BEHIND = '''import ctypes, os
+from pathlib import Path
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+def _children(pid):
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return [d for k in found for d in [k, *_children(k)]]
+def _cmdline(pid):
+    try:
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return ""
+        return Path(f"/proc/{pid}/cmdline").read_text().replace(chr(0), " ").strip()
+    except (OSError, IndexError):
+        return ""
+def left():
+    return [c for c in map(_cmdline, _children(os.getpid()))
+            if c and "multiprocessing.resource_tracker" not in c]
+'''

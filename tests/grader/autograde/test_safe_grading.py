@@ -35,13 +35,13 @@ from grader.demo import prepare
 from grader.report import report
 from tests.grader.data import bank, dev_lesson
 from tests.grader.sandbox_support import (
+    LEFT_BEHIND,
     MODES,
     give_to_user,
     remove_folder,
     require_bwrap,
     run_as_user,
     user_folder,
-    user_processes,
 )
 
 pytestmark = pytest.mark.slow
@@ -77,15 +77,6 @@ def leftovers() -> dict[int, list[int]]:
     return left
 
 
-def _zombie(pid: int) -> bool:
-    """Dead, not yet reaped (a sandbox's init whose parent was killed waits for the
-    machine's init to reap it)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return True
-
-
 def digest_tree(*roots: Path) -> dict[str, str]:
     out = {}
     for root in roots:
@@ -95,12 +86,14 @@ def digest_tree(*roots: Path) -> dict[str, str]:
     return out
 
 
-#: The batch run as the ordinary user (user mode); prints the outcomes as JSON.
-RUN_AS_USER = """import json
+#: The batch run as the ordinary user (user mode); prints the outcomes and what is left
+#: running of the processes it started (see LEFT_BEHIND) as JSON.
+RUN_AS_USER = LEFT_BEHIND + """import json
 from grader.autograde.batch import run_batch
 from grader.course.directory import Course
 out = run_batch(Course(ROOT), workers=2)
-print(json.dumps([{"student": o.student, "ok": o.ok, "error": o.error} for o in out]))"""
+print(json.dumps({"outcomes": [{"student": o.student, "ok": o.ok, "error": o.error} for o in out],
+                  "left": left()}))"""
 
 
 @pytest.fixture(scope="module", params=MODES)
@@ -134,11 +127,11 @@ def graded(request, tmp_path_factory):
     protected = digest_tree(course.source, course.release_dir, course.submitted, course.secret_path,
                             course.config_path, solutions)
     if mode == "root":
-        outcomes = run_batch(course, workers=2)
+        outcomes, left = run_batch(course, workers=2), None
     else:
         give_to_user(base)
-        outcomes = [SimpleNamespace(**o) for o in
-                    run_as_user(RUN_AS_USER.replace("ROOT", repr(str(course.root))), timeout=1800)]
+        ran = run_as_user(RUN_AS_USER.replace("ROOT", repr(str(course.root))), timeout=1800)
+        outcomes, left = [SimpleNamespace(**o) for o in ran["outcomes"]], ran["left"]
     try:
         conn, _ = listener.accept()
         conn.close()
@@ -146,7 +139,7 @@ def graded(request, tmp_path_factory):
     except BlockingIOError:
         reached = False
     listener.close()
-    return course, samples, cases, outcomes, protected, solutions, (reached, mode)
+    return course, samples, cases, outcomes, protected, solutions, (reached, mode, left)
 
 
 def test_every_submission_is_graded(graded):
@@ -248,15 +241,15 @@ def test_tricks_score_no_more_than_the_stubs(graded):
 
 
 def test_instructor_files_untouched_and_nothing_left_running(graded):
-    course, _, _, _, protected, solutions, (reached, mode) = graded
+    course, _, _, _, protected, solutions, (reached, mode, left) = graded
     assert digest_tree(course.source, course.release_dir, course.submitted, course.secret_path,
                        course.config_path, solutions) == protected
     assert not (PROJECT_ROOT / "solutions" / "evil.txt").exists()
     assert not reached, "a sandboxed kernel connected to the grader's loopback"
     if mode == "root":
         assert leftovers() == {}
-    else:  # every process of the ordinary user's kernels (and scratch helpers) is gone
-        assert [p for p in user_processes() if not _zombie(p)] == []
+    else:  # every process the ordinary user's batch started (kernels, helpers) is gone
+        assert left == []
     assert not (course.root / ".lab_work").exists()
     autograded = course.autograded / "trick-write-files" / LESSON
     assert not any(p.is_symlink() for p in autograded.rglob("*"))

@@ -25,6 +25,7 @@ from grader.autograde.slots import remove_specials, uid_processes
 from grader.course.directory import Course
 from grader.course.paths import PROJECT_ROOT
 from tests.grader.sandbox_support import (
+    LEFT_BEHIND,
     MODES,
     give_to_user,
     ordinary_user,
@@ -89,11 +90,10 @@ def _json(cell) -> dict:
 
 #: The probe run as the ordinary user (user mode): the notebook and the folder from
 #: argv-like constants; prints what the test needs as one JSON line.
-RUN_AS_USER = """import json, os
+RUN_AS_USER = LEFT_BEHIND + """import json
 import nbformat
 from traitlets.config import Config
 from grader.autograde.preprocessors.safe_execute import SafeExecute
-from grader.autograde.slots import uid_processes
 nb = nbformat.read(NB, as_version=4)
 cfg = Config()
 cfg.Execute.timeout = 60
@@ -102,9 +102,7 @@ nb, resources = pp.preprocess(nb, {"metadata": {"path": FOLDER}})
 print(json.dumps({"cells": [nbformat.writes(nb)], "faults": resources["lab_faults"],
                   "uid": pp.session.uid, "mode": pp.session.sandbox.resolved_mode(),
                   "scratch": bool(pp.session.scratch and pp.session.scratch.staged),
-                  "left": [open(f"/proc/{p}/cmdline").read().replace(chr(0), " ")
-                           for p in uid_processes(os.getuid()) if p != os.getpid()
-                           and open(f"/proc/{p}/stat").read().rsplit(")")[-1].split()[0] != "Z"]}))"""
+                  "left": left()}))"""
 
 
 def _course_tree(base: Path) -> dict:
