@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from queue import Empty
 from typing import Any
 
@@ -55,7 +56,7 @@ class ReadyKernelClient(AsyncKernelClient):
 
     @staticmethod
     async def _answer(channel: Any, msg_id: str, wait_s: float,
-                      wanted: Any) -> dict[str, Any] | None:
+                      wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
         """The first message on ``channel`` answering ``msg_id`` for which ``wanted``
         holds, skipping the others; None when ``wait_s`` seconds pass first."""
         end = time.monotonic() + wait_s
