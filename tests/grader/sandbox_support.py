@@ -113,21 +113,26 @@ def run_as_user(code: str, *, timeout: float = 900) -> dict:
 
 
 #: Python source to begin a script run by :func:`run_as_user`: it makes the script a
-#: child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``), so that every orphaned process it
-#: started comes back to it as a child, and defines ``left()``: the command lines of the
-#: script's live descendants, multiprocessing's resource tracker (which lives as long as
-#: the script) aside. What ``left()`` finds is this script's alone, whatever other tests
-#: run as the same user at the same time.
+#: child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``, checked), so that every orphaned
+#: process it started comes back to it as a child, and defines ``left()``: the command
+#: lines of the script's live descendants, its own multiprocessing resource tracker
+#: (which lives as long as the script) aside. What ``left()`` finds is this script's
+#: alone, whatever other tests run as the same user at the same time.
 LEFT_BEHIND = '''import ctypes, os
+from multiprocessing import resource_tracker
 from pathlib import Path
-ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
-def _children(pid):
+_libc = ctypes.CDLL(None)
+_flag = ctypes.c_int(0)
+assert _libc.prctl(36, 1, 0, 0, 0) == 0 and _libc.prctl(37, ctypes.byref(_flag), 0, 0, 0) == 0
+assert _flag.value == 1, "not a child subreaper: left() could not see detached processes"
+def _children(pid, strict=False):
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
             found += [int(k) for k in (task / "children").read_text().split()]
         except OSError:
-            pass
+            if strict and task.name == str(pid):  # the script's main thread: never gone,
+                raise                             # so this /proc cannot list children
     return [d for k in found for d in [k, *_children(k)]]
 def _cmdline(pid):
     try:
@@ -137,6 +142,9 @@ def _cmdline(pid):
     except (OSError, IndexError):
         return ""
 def left():
-    return [c for c in map(_cmdline, _children(os.getpid()))
-            if c and "multiprocessing.resource_tracker" not in c]
+    # The tracker multiprocessing started for this script (private, but nothing public
+    # names its pid); a tracker any other process started counts like any process.
+    tracker = getattr(resource_tracker._resource_tracker, "_pid", None)
+    pids = [p for p in _children(os.getpid(), strict=True) if p != tracker]
+    return [c for c in map(_cmdline, pids) if c]
 '''
