@@ -111,6 +111,19 @@ def _probe(out: dict) -> dict:
     raise AssertionError("the probe printed nothing")
 
 
+def _like_honest(course, student: str, change) -> None:
+    """Submit, as ``student``, the honest notebook with its cells changed by ``change``
+    (once per module: the course fixture is shared)."""
+    folder = course.submitted / student / LESSON
+    if folder.exists():
+        return
+    nb = nbformat.read(str(course.submitted / "honest-alone" / LESSON / f"{LESSON}.ipynb"),
+                       as_version=4)
+    change(nb.cells)
+    folder.mkdir(parents=True)
+    nbformat.write(nb, str(folder / f"{LESSON}.ipynb"))
+
+
 def _work(course, name: str) -> Path:
     work = course.root.parent / name
     shutil.rmtree(work, ignore_errors=True)
@@ -158,13 +171,9 @@ def test_tampering_then_honest_in_one_slot_equals_honest_alone(course):
 def test_a_kernel_that_kills_the_zygote_gets_the_next_notebook_a_new_slot(course):
     """A kernel that kills every process it can (the zygote too) ends its own notebook;
     the next notebook gets a new warm slot and is graded as if alone."""
-    killer = course.submitted / "killer" / LESSON
-    if not killer.exists():
-        nb = nbformat.read(str(course.submitted / "honest-alone" / LESSON / f"{LESSON}.ipynb"),
-                           as_version=4)
-        nb.cells.insert(2, new_code_cell("import os, signal\nos.kill(-1, signal.SIGKILL)"))
-        killer.mkdir(parents=True)
-        nbformat.write(nb, str(killer / f"{LESSON}.ipynb"))
+    _like_honest(course, "killer",
+                 lambda cells: cells.insert(2, new_code_cell("import os, signal\n"
+                                                             "os.kill(-1, signal.SIGKILL)")))
     warm.enable()
     try:
         _grade(course, _work(course, "k1"), "killer")
@@ -188,14 +197,11 @@ def test_each_warm_kernel_starts_as_a_fresh_kernel_would(course):
     """Two kernels of one slot each get their own torch seed (a fork would copy the
     zygote's), find the optimizer's lazy import done already, and have ipywidgets' comm
     target registered, as importing ipywidgets in a running kernel does."""
+    def probe_fresh(cells) -> None:  # in the honest probe's place
+        cells[2] = new_code_cell(FRESH_PROBE)
+
     for student in ("fresh-a", "fresh-b"):
-        folder = course.submitted / student / LESSON
-        if not folder.exists():
-            nb = nbformat.read(str(course.submitted / "honest-alone" / LESSON /
-                                   f"{LESSON}.ipynb"), as_version=4)
-            nb.cells[2] = new_code_cell(FRESH_PROBE)  # the honest probe's place
-            folder.mkdir(parents=True)
-            nbformat.write(nb, str(folder / f"{LESSON}.ipynb"))
+        _like_honest(course, student, probe_fresh)
     warm.enable()
     try:
         seen = [_probe(_grade(course, _work(course, f"f-{s}"), s)) for s in ("fresh-a", "fresh-b")]
